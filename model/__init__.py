@@ -1,0 +1,1 @@
+"""Shared core of the housing model: schema, features, bundle format, events. Talks to no service."""

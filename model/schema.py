@@ -1,0 +1,180 @@
+"""The raw data contract: every column name, dtype, category and allowed range lives here.
+
+Training, serving and monitoring validate with these functions; nothing else spells a column name.
+Validation is vectorised over NumPy arrays because it sits on the serving hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from model.errors import SchemaError
+
+
+@dataclass(frozen=True)
+class NumericColumn:
+    """A numeric raw column: allowed closed range and whether a missing value is valid input."""
+
+    name: str
+    low: float
+    high: float
+    nullable: bool = False
+    description: str = ""
+
+
+NUMERIC_COLUMNS: tuple[NumericColumn, ...] = (
+    # A box around California with a margin: the model cannot say anything about other places.
+    NumericColumn("longitude", -125.0, -114.0, description="degrees east"),
+    NumericColumn("latitude", 32.0, 42.5, description="degrees north"),
+    NumericColumn("housing_median_age", 0.0, 100.0, description="years"),
+    # Ratios divide by rooms and households, so those must be at least 1.
+    NumericColumn("total_rooms", 1.0, 1e6, description="rooms in the district"),
+    NumericColumn("total_bedrooms", 0.0, 1e6, nullable=True, description="missing is imputed"),
+    NumericColumn("population", 0.0, 1e7, description="people"),
+    NumericColumn("households", 1.0, 1e6, description="households"),
+    NumericColumn("median_income", 0.0, 100.0, description="tens of thousands of USD"),
+)
+NUMERIC: tuple[str, ...] = tuple(c.name for c in NUMERIC_COLUMNS)
+CATEGORICAL = "ocean_proximity"
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    CATEGORICAL: ("<1H OCEAN", "INLAND", "ISLAND", "NEAR BAY", "NEAR OCEAN"),
+}
+RAW_COLUMNS: tuple[str, ...] = (*NUMERIC, CATEGORICAL)
+TARGET = "median_house_value"
+TARGET_RANGE = (0.0, 1e7)
+
+
+class Problem(NamedTuple):
+    """One violation. ``row`` is the 0-based position in the frame, None for a whole column."""
+
+    row: int | None
+    column: str
+    message: str
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return repr(float(value))
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _numeric(series: pd.Series, spec: NumericColumn) -> tuple[np.ndarray, list[Problem]]:
+    name, problems = spec.name, []
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return np.full(len(series), np.nan), [
+            Problem(None, name, f"{name}: booleans are not numbers")
+        ]
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        raw = series.to_numpy(dtype=object)
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        not_numbers = np.isnan(values) & ~pd.isna(raw)
+        for i in np.flatnonzero(not_numbers):
+            problems.append(Problem(int(i), name, f"{name}[{i}]: {_fmt(raw[i])} is not a number"))
+        values[not_numbers] = np.nan  # reported above; keep it out of the checks below
+    missing = np.isnan(values)
+    if not spec.nullable:
+        for i in np.flatnonzero(missing & ~_rows(problems, len(values))):
+            problems.append(Problem(int(i), name, f"{name}[{i}]: missing (null/NaN not allowed)"))
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(values)
+        out = ~missing & ~infinite & ((values < spec.low) | (values > spec.high))
+    for i in np.flatnonzero(infinite):
+        problems.append(Problem(int(i), name, f"{name}[{i}]: {values[i]} is not finite"))
+    for i in np.flatnonzero(out):
+        problems.append(
+            Problem(
+                int(i),
+                name,
+                f"{name}[{i}]: {_fmt(values[i])} outside [{spec.low:g}, {spec.high:g}]",
+            )
+        )
+    problems.sort(key=lambda p: -1 if p.row is None else p.row)
+    return values, problems
+
+
+def _rows(problems: list[Problem], n: int) -> np.ndarray:
+    flagged = np.zeros(n, dtype=bool)
+    flagged[[p.row for p in problems if p.row is not None]] = True
+    return flagged
+
+
+def _categorical(series: pd.Series, name: str) -> tuple[np.ndarray, list[Problem]]:
+    allowed = CATEGORIES[name]
+    values = series.to_numpy(dtype=object)
+    bad = ~pd.Series(values).isin(allowed).to_numpy()
+    problems = []
+    for i in np.flatnonzero(bad):
+        v = values[i]
+        reason = "missing (null not allowed)" if pd.isna(v) else f"{_fmt(v)} not in {list(allowed)}"
+        problems.append(Problem(int(i), name, f"{name}[{i}]: {reason}"))
+    return values, problems
+
+
+def _target(series: pd.Series) -> tuple[np.ndarray, list[Problem]]:
+    spec = NumericColumn(TARGET, *TARGET_RANGE)
+    return _numeric(series, spec)
+
+
+def find_problems(
+    df: pd.DataFrame, *, require_target: bool = False
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Coerce the raw columns and collect every violation of the schema.
+
+    Args:
+        df: raw rows; extra columns are ignored (callers decide whether they are allowed).
+        require_target: also check ``median_house_value``.
+
+    Returns:
+        The coerced frame (raw columns in schema order, plus the target if required; invalid
+        cells set to NaN) and the problems, column-level first, then by column order and row.
+    """
+    problems: list[Problem] = []
+    columns: dict[str, np.ndarray] = {}
+    wanted = (*RAW_COLUMNS, TARGET) if require_target else RAW_COLUMNS
+    missing = [c for c in wanted if c not in df.columns]
+    problems += [Problem(None, c, f"{c}: missing column") for c in missing]
+    for spec in NUMERIC_COLUMNS:
+        if spec.name in df.columns:
+            columns[spec.name], found = _numeric(df[spec.name], spec)
+            problems += found
+    if CATEGORICAL in df.columns:
+        columns[CATEGORICAL], found = _categorical(df[CATEGORICAL], CATEGORICAL)
+        problems += found
+    if require_target and TARGET in df.columns:
+        columns[TARGET], found = _target(df[TARGET])
+        problems += found
+    n = len(df)
+    for c in missing:
+        columns[c] = np.full(
+            n, None if c == CATEGORICAL else np.nan, dtype=object if c == CATEGORICAL else float
+        )
+    return pd.DataFrame({c: columns[c] for c in wanted}, index=df.index), problems
+
+
+def validate_raw(df: pd.DataFrame, *, require_target: bool = False) -> pd.DataFrame:
+    """Coerce raw rows to the schema or raise with every problem at once.
+
+    Args:
+        df: raw rows with at least the columns in ``RAW_COLUMNS``.
+        require_target: also require a valid ``median_house_value``.
+
+    Returns:
+        A new frame with exactly the schema's columns, numeric ones as float64.
+
+    Raises:
+        SchemaError: listing every problem, e.g. ``ocean_proximity[3]: 'LAKE' not in [...]``.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise SchemaError([f"expected a table of rows, got {type(df).__name__}"])
+    if len(df) == 0:
+        raise SchemaError(["no rows: the batch is empty"])
+    frame, problems = find_problems(df, require_target=require_target)
+    if problems:
+        raise SchemaError([p.message for p in problems])
+    return frame
