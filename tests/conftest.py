@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from model.data import SHA256, sha256_of
-
-REPO = Path(__file__).resolve().parents[1]
+from support import REPO, train_bundle
 
 
 @pytest.fixture(scope="session")
@@ -33,41 +29,8 @@ def sample_frame(housing_csv: Path) -> pd.DataFrame:
     return pd.read_csv(housing_csv).sample(200, random_state=7).reset_index(drop=True)
 
 
-def train_bundle(housing_csv: Path, root: Path, *extra: str) -> Path:
-    """Run the real ``housing-train`` in a subprocess; returns the new bundle directory."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "training",
-        "--data",
-        str(housing_csv),
-        "--publish-uri",
-        str(root),
-        "--force",
-        *extra,
-    ]
-    result = subprocess.run(
-        cmd,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "HOUSING_GIT_SHA": "testsha0000"},
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"training failed ({result.returncode}): {result.stderr[-2000:]}")
-    return (root / "latest").resolve()
-
-
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory: pytest.TempPathFactory, housing_csv: Path) -> Path:
     """A bundle with interval models, trained by the real code on 3,000 sampled rows, no CV."""
     root = tmp_path_factory.mktemp("bundles")
     return train_bundle(housing_csv, root, "--sample-rows", "3000", "--cv-folds", "0")
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

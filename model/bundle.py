@@ -1,0 +1,286 @@
+"""The versioned model bundle: the only code that reads or writes one.
+
+A bundle is a directory named by its model version, written under a temporary name and renamed
+into place, never changed afterwards. ``manifest.json`` lists the sha256 of every other file, and
+``load_bundle`` verifies all of them before anything is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from pydantic import BaseModel, ConfigDict, Field
+
+from model.errors import BundleError
+from model.intervals import ConformalInterval
+from model.schema import CATEGORICAL, NUMERIC, TARGET
+
+FORMAT_VERSION = "1.0"
+MANIFEST = "manifest.json"
+PIPELINE = "pipeline.joblib"
+INTERVAL = "interval.joblib"
+REFERENCE = "reference.parquet"
+LATEST = "latest"
+PREDICTION = TARGET
+LOWER, UPPER = f"{TARGET}_lower", f"{TARGET}_upper"
+# Column of reference.parquet holding the bundle's own prediction of each reference row.
+REFERENCE_PREDICTION = "prediction"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TensorSpec(_Strict):
+    """One V2 input or output: name, datatype and shape (-1 = any number of rows)."""
+
+    name: str
+    datatype: Literal["FP64", "BYTES"]
+    shape: list[int] = Field(default_factory=lambda: [-1])
+
+
+class CodeInfo(_Strict):
+    """What produced the bundle: our commit and the library versions that matter for unpickling."""
+
+    git_sha: str
+    python: str
+    sklearn: str
+    numpy: str
+    pandas: str
+
+
+class DataInfo(_Strict):
+    """Lineage of the training data."""
+
+    source: str
+    sha256: str
+    rows: int
+    train_rows: int
+    test_rows: int
+    split: str
+    cv: str
+
+
+class Manifest(_Strict):
+    """Everything a consumer may know about a bundle without unpickling it."""
+
+    format_version: str = FORMAT_VERSION
+    model_name: str = "housing"
+    model_version: str
+    created_at: str
+    candidate: str
+    code: CodeInfo
+    data: DataInfo
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    feature_names: list[str]
+    metrics: dict[str, Any]
+    interval: dict[str, float] | None = None
+    files: dict[str, str]
+
+
+def default_inputs() -> list[TensorSpec]:
+    """One V2 input per raw column: FP64 for numbers, BYTES for the category."""
+    return [TensorSpec(name=c, datatype="FP64") for c in NUMERIC] + [
+        TensorSpec(name=CATEGORICAL, datatype="BYTES")
+    ]
+
+
+def default_outputs(with_interval: bool) -> list[TensorSpec]:
+    """The prediction, plus the interval bounds when the bundle has quantile models."""
+    names = [PREDICTION, LOWER, UPPER] if with_interval else [PREDICTION]
+    return [TensorSpec(name=n, datatype="FP64") for n in names]
+
+
+def code_info(git_sha: str) -> CodeInfo:
+    """Versions of the running interpreter and libraries, for the manifest."""
+    return CodeInfo(
+        git_sha=git_sha,
+        python=platform.python_version(),
+        sklearn=sklearn.__version__,
+        numpy=np.__version__,
+        pandas=pd.__version__,
+    )
+
+
+def new_model_version(git_sha: str, now: datetime | None = None) -> str:
+    """``YYYYMMDDTHHMMSSZ-<sha7>``: sorts by time, names the code."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{(git_sha or 'nogit')[:7]}"
+
+
+@dataclass
+class Bundle:
+    """A loaded, verified bundle."""
+
+    path: Path
+    manifest: Manifest
+    pipeline: Any
+    interval: ConformalInterval | None = None
+
+    @property
+    def version(self) -> str:
+        return self.manifest.model_version
+
+    def reference(self) -> pd.DataFrame:
+        """The drift reference: training rows (raw columns, target, prediction)."""
+        return pd.read_parquet(self.path / REFERENCE)
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:<hex>`` of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _all_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def write_bundle(
+    root: Path,
+    *,
+    manifest_fields: dict[str, Any],
+    pipeline: Any,
+    interval: ConformalInterval | None,
+    reference: pd.DataFrame,
+    extra_files: Mapping[str, bytes] | None = None,
+) -> Manifest:
+    """Write a complete bundle to ``root/<model_version>`` atomically.
+
+    Args:
+        root: the bundles directory (created if needed).
+        manifest_fields: every Manifest field except ``files`` and ``format_version``.
+        pipeline: the fitted Pipeline. interval: the calibrated interval models, if any.
+        reference: the drift reference frame.
+        extra_files: more files by relative path (the evaluation report and its plots).
+
+    Returns:
+        The manifest written.
+
+    Raises:
+        BundleError: a bundle of that version already exists (bundles are immutable).
+    """
+    version = manifest_fields["model_version"]
+    final = root / version
+    if final.exists():
+        raise BundleError(
+            f"{final}: a bundle with this version already exists; bundles are immutable"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{version}-"))
+    try:
+        joblib.dump(pipeline, tmp / PIPELINE)
+        if interval is not None:
+            joblib.dump(interval, tmp / INTERVAL)
+        reference.to_parquet(tmp / REFERENCE, index=False)
+        for rel, data in (extra_files or {}).items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(data)
+        files = {p.relative_to(tmp).as_posix(): file_digest(p) for p in _all_files(tmp)}
+        manifest = Manifest(**manifest_fields, files=files)
+        (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n")
+        for p in [tmp, *tmp.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)  # mkdtemp makes 0700; others must read it
+        os.rename(tmp, final)  # atomic on one filesystem; fails rather than replace a bundle
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def point_latest(root: Path, version: str) -> None:
+    """Swap the relative ``latest`` symlink to ``version`` in one atomic rename."""
+    tmp = root / f".{LATEST}.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(version)
+    os.replace(tmp, root / LATEST)
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Parse and check ``manifest.json`` of the bundle at ``path`` (nothing is unpickled).
+
+    Raises:
+        BundleError: no manifest, invalid manifest, or a format version this code cannot read.
+    """
+    file = path / MANIFEST
+    if not file.is_file():
+        raise BundleError(f"{path}: not a model bundle (no {MANIFEST})")
+    try:
+        manifest = Manifest.model_validate(json.loads(file.read_text()))
+    except ValueError as e:
+        raise BundleError(f"{file}: invalid manifest: {e}") from e
+    major = manifest.format_version.split(".")[0]
+    if major != FORMAT_VERSION.split(".")[0]:
+        raise BundleError(
+            f"{path}: bundle format_version {manifest.format_version} is not "
+            f"supported (this code reads {FORMAT_VERSION.split('.')[0]}.x)"
+        )
+    return manifest
+
+
+def verify_files(path: Path, manifest: Manifest) -> None:
+    """Check every file the manifest lists, and that nothing unlisted was added.
+
+    Raises:
+        BundleError: naming each missing, changed or unexpected file.
+    """
+    problems = []
+    for rel, expected in manifest.files.items():
+        file = path / rel
+        if not file.is_file():
+            problems.append(f"{rel}: missing")
+        elif (actual := file_digest(file)) != expected:
+            problems.append(f"{rel}: {actual} does not match the manifest's {expected}")
+    problems += [
+        f"{p.relative_to(path).as_posix()}: not listed in the manifest"
+        for p in _all_files(path)
+        if p.relative_to(path).as_posix() not in manifest.files
+    ]
+    for required in (PIPELINE, REFERENCE):
+        if required not in manifest.files:
+            problems.append(f"{required}: not listed in the manifest")
+    if problems:
+        raise BundleError(f"{path}: bundle failed verification: " + "; ".join(problems))
+
+
+def load_bundle(path: Path | str) -> Bundle:
+    """Verify and load a bundle directory (a ``latest`` symlink is followed).
+
+    Raises:
+        BundleError: missing, tampered, unsupported format, or trained under another
+            scikit-learn version (pickles are only safe within one version).
+    """
+    path = Path(path).resolve()
+    if not path.is_dir():
+        raise BundleError(f"{path}: no such bundle directory")
+    manifest = read_manifest(path)
+    if manifest.code.sklearn != sklearn.__version__:
+        raise BundleError(
+            f"{path}: trained with scikit-learn {manifest.code.sklearn}, this process "
+            f"has {sklearn.__version__}; retrain or run the matching version"
+        )
+    verify_files(path, manifest)  # before unpickling: a tampered pickle can run code
+    try:
+        pipeline = joblib.load(path / PIPELINE)
+        interval = joblib.load(path / INTERVAL) if INTERVAL in manifest.files else None
+    except Exception as e:  # an unpicklable file is a bad bundle, whatever the library raised
+        raise BundleError(f"{path}: could not unpickle the model: {e}") from e
+    return Bundle(path=path, manifest=manifest, pipeline=pipeline, interval=interval)

@@ -1,0 +1,319 @@
+"""Every transform from validated raw rows to the model's numeric feature matrix.
+
+One transformer, ``HousingFeatures``, does all of it on NumPy arrays (ratios, imputation, one-hot,
+geography, neighbour statistics): single-row predictions sit on the serving hot path, and a stack of
+pandas-output ColumnTransformers costs several milliseconds per call.
+
+Neighbour target statistics follow sklearn's ``TargetEncoder`` pattern: ``fit_transform(X, y)``
+gives every training row statistics of its neighbours *excluding itself* (leave-self-out), while
+``transform(X)`` looks up all training rows. Inside a Pipeline, ``cross_validate`` refits per fold,
+so no row's target ever reaches its own features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
+from sklearn.neighbors import KDTree
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from model.schema import CATEGORICAL, CATEGORIES, NUMERIC
+
+# Unpacked from the schema so no column name is spelled here; a schema change fails loudly.
+LONGITUDE, LATITUDE, AGE, ROOMS, BEDROOMS, POPULATION, HOUSEHOLDS, INCOME = NUMERIC
+
+RATIO_FEATURES: tuple[str, ...] = (
+    "rooms_per_household",
+    "bedrooms_per_room",
+    "population_per_household",
+)
+
+# (name, latitude, longitude): the metropolitan centres that drive California prices.
+CITIES: tuple[tuple[str, float, float], ...] = (
+    ("san_francisco", 37.7749, -122.4194),
+    ("los_angeles", 34.0522, -118.2437),
+    ("san_diego", 32.7157, -117.1611),
+    ("san_jose", 37.3382, -121.8863),
+    ("sacramento", 38.5816, -121.4944),
+)
+# Rotated axes let axis-aligned tree splits follow the diagonal California coast.
+ROTATIONS_DEG: tuple[int, ...] = (15, 30, 45, 60, 75)
+# Districts that count as "on the coast" when measuring the distance to the sea.
+COASTAL: tuple[str, ...] = ("NEAR OCEAN", "NEAR BAY")
+
+_KM_PER_DEG_LAT = 110.57
+# Longitude degrees shrink with latitude; 36 N is the middle of the state (error < 5 % across it).
+_KM_PER_DEG_LON = 111.32 * float(np.cos(np.radians(36.0)))
+# Per neighbourhood size k; names get a "_k{k}" suffix. "value" is median_house_value.
+_NEIGHBOUR_STATS = (
+    "nbr_log_value_mean",
+    "nbr_log_value_std",
+    "nbr_value_at_own_income",
+    "nbr_income_mean",
+    "income_vs_nbr",
+    "nbr_distance_km",
+)
+# Inverse-distance weights get this offset so co-located districts do not dominate.
+_WEIGHT_OFFSET_KM = 0.5
+
+
+def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Add the per-household and per-room ratio columns to a validated raw frame.
+
+    Args:
+        df: rows that passed ``model.schema.validate_raw``. A missing ``total_bedrooms`` gives a
+            missing ``bedrooms_per_room``; imputation belongs to the fitted pipeline.
+
+    Returns:
+        A new frame: the input columns plus ``RATIO_FEATURES``. The input is not modified.
+    """
+    rooms, bedrooms, population, households = (
+        _column(df, c) for c in (ROOMS, BEDROOMS, POPULATION, HOUSEHOLDS)
+    )
+    ratios = _ratios(rooms, bedrooms, population, households)
+    return df.assign(**dict(zip(RATIO_FEATURES, ratios.T, strict=True)))
+
+
+def _column(df: pd.DataFrame, name: str) -> np.ndarray:
+    return df[name].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _ratios(
+    rooms: np.ndarray, bedrooms: np.ndarray, population: np.ndarray, households: np.ndarray
+) -> np.ndarray:
+    # The schema guarantees rooms >= 1 and households >= 1, so no division by zero.
+    return np.column_stack([rooms / households, bedrooms / rooms, population / households])
+
+
+def _planar_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Equirectangular projection: Euclidean distance in it approximates km within the state."""
+    return np.column_stack([lon * _KM_PER_DEG_LON, lat * _KM_PER_DEG_LAT])
+
+
+def _geography(xy: np.ndarray) -> np.ndarray:
+    cities = _planar_km(np.array([c[1] for c in CITIES]), np.array([c[2] for c in CITIES]))
+    dist = np.sqrt(((xy[:, None, :] - cities[None, :, :]) ** 2).sum(axis=2))
+    theta = np.radians(ROTATIONS_DEG)
+    rotated = xy[:, :1] * np.cos(theta) + xy[:, 1:] * np.sin(theta)
+    return np.column_stack([dist, dist.min(axis=1), rotated])
+
+
+class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Validated raw frame -> float64 feature matrix, in one NumPy pass.
+
+    Output columns (see ``get_feature_names_out``): the raw numeric columns with
+    ``total_bedrooms`` imputed, the ratios, one-hot ``ocean_proximity`` and, when ``engineered``,
+    distances to cities and to the coast, rotated coordinates and neighbour statistics.
+
+    ``fit_transform(X, y)`` differs from ``fit(X, y).transform(X)`` on purpose (as in sklearn's
+    ``TargetEncoder``): the former leaves each training row out of its own neighbourhood.
+
+    Args:
+        engineered: add geography and neighbour features; False gives the raw-column baseline.
+        neighbourhoods: sizes k of the neighbourhoods (nearest training rows) to summarise; a
+            small one for the local price level and a wide one for the area's.
+    """
+
+    def __init__(self, engineered: bool = True, neighbourhoods: tuple[int, ...] = (8, 40)) -> None:
+        self.engineered = engineered
+        self.neighbourhoods = neighbourhoods
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> HousingFeatures:
+        """Learn the imputation ratio and, when engineered, the neighbour index.
+
+        Args:
+            X: validated raw rows (``model.schema.validate_raw``).
+            y: the target in dollars; required when ``engineered``.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: ``engineered`` and no target, or not more rows than the widest
+                neighbourhood.
+        """
+        self._fit(X, y)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then transform the training rows leaving each row out of its own neighbours.
+
+        Args:
+            X: validated raw rows.
+            y: the target in dollars; required when ``engineered``.
+            **fit_params: unused; accepted for the TransformerMixin signature.
+
+        Returns:
+            The feature matrix of the training rows, free of each row's own target.
+        """
+        self._fit(X, y)
+        return self._transform(X, leave_self_out=True)
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Turn validated raw rows into the feature matrix, using every training row.
+
+        Args:
+            X: validated raw rows; a missing ``total_bedrooms`` is imputed.
+
+        Returns:
+            A float64 array of shape ``(len(X), len(self.get_feature_names_out()))``.
+        """
+        check_is_fitted(self, "bedrooms_per_room_")
+        return self._transform(X, leave_self_out=False)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns, in matrix order (for feature-importance plots).
+
+        Args:
+            input_features: ignored; the input columns are fixed by ``model.schema``.
+
+        Returns:
+            An object array of column names.
+        """
+        names = feature_names(engineered=self.engineered, neighbourhoods=self.neighbourhoods)
+        return np.asarray(names, dtype=object)
+
+    def _fit(self, X: pd.DataFrame, y: Any) -> None:
+        self.feature_names_in_ = np.asarray((*NUMERIC, CATEGORICAL), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        rooms, bedrooms = _column(X, ROOMS), _column(X, BEDROOMS)
+        known = ~np.isnan(bedrooms)
+        # Impute bedrooms from rooms (a ratio), not a global median: district sizes vary 100-fold.
+        ratio = np.median(bedrooms[known] / rooms[known]) if known.any() else 0.2
+        self.bedrooms_per_room_ = float(ratio)
+        if not self.engineered:
+            return
+        if y is None:
+            raise ValueError("HousingFeatures(engineered=True) needs the target y to fit")
+        if len(X) <= max(self.neighbourhoods):
+            raise ValueError(f"need more rows than neighbourhoods={self.neighbourhoods}: {len(X)}")
+        xy = _planar_km(_column(X, LATITUDE), _column(X, LONGITUDE))
+        value = np.asarray(y, dtype=np.float64).ravel()
+        income = _column(X, INCOME)
+        self.tree_ = KDTree(xy)
+        # Per training row: log value, value per income unit (income floored: the value is
+        # capped, so tiny incomes would explode it), and income, to average over neighbours.
+        self.neighbour_values_ = np.column_stack(
+            [np.log(value), value / np.maximum(income, 0.5), income]
+        )
+        coastal = np.isin(X[CATEGORICAL].to_numpy(dtype=object), COASTAL)
+        self.coast_tree_ = KDTree(xy[coastal] if coastal.any() else xy)
+
+    def _transform(self, X: pd.DataFrame, *, leave_self_out: bool) -> np.ndarray:
+        lat, lon = _column(X, LATITUDE), _column(X, LONGITUDE)
+        rooms, bedrooms = _column(X, ROOMS), _column(X, BEDROOMS)
+        population, households = _column(X, POPULATION), _column(X, HOUSEHOLDS)
+        income = _column(X, INCOME)
+        bedrooms = np.where(np.isnan(bedrooms), rooms * self.bedrooms_per_room_, bedrooms)
+        category = X[CATEGORICAL].to_numpy(dtype=object)
+        one_hot = category[:, None] == np.asarray(CATEGORIES[CATEGORICAL], dtype=object)[None, :]
+        parts = [
+            lon,
+            lat,
+            _column(X, AGE),
+            rooms,
+            bedrooms,
+            population,
+            households,
+            income,
+            _ratios(rooms, bedrooms, population, households),
+            one_hot,
+        ]
+        if self.engineered:
+            xy = _planar_km(lat, lon)
+            coast_km = self.coast_tree_.query(xy, k=1)[0][:, 0]
+            parts += [_geography(xy), coast_km, self._neighbours(xy, income, leave_self_out)]
+        return np.column_stack(parts).astype(np.float64, copy=False)
+
+    def _neighbours(self, xy: np.ndarray, income: np.ndarray, leave_self_out: bool) -> np.ndarray:
+        widest = max(self.neighbourhoods)
+        dist, idx = self.tree_.query(xy, k=widest + 1 if leave_self_out else widest)
+        if leave_self_out:
+            dist, idx = _drop_self(dist, idx)
+        values = self.neighbour_values_[idx]  # (rows, widest, 3), nearest first
+        income = np.maximum(income, 0.5)
+        stats = []
+        for k in self.neighbourhoods:
+            log_value, per_income, nbr_income = (values[:, :k, j] for j in range(3))
+            weight = 1.0 / (dist[:, :k] + _WEIGHT_OFFSET_KM)
+            weight /= weight.sum(axis=1, keepdims=True)
+            income_mean = nbr_income.mean(axis=1)
+            stats += [
+                (weight * log_value).sum(axis=1),
+                log_value.std(axis=1),
+                (weight * per_income).sum(axis=1) * income,  # neighbours' price at this income
+                income_mean,
+                income / income_mean,
+                dist[:, :k].mean(axis=1),
+            ]
+        return np.column_stack(stats)
+
+
+def _drop_self(dist: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each row's own index from its k+1 neighbours (the last one if ties hid it)."""
+    n, k1 = idx.shape
+    drop = idx == np.arange(n)[:, None]
+    drop[~drop.any(axis=1), k1 - 1] = True  # self not returned: >k+1 rows share its location
+    keep = ~drop
+    return dist[keep].reshape(n, k1 - 1), idx[keep].reshape(n, k1 - 1)
+
+
+def feature_names(
+    *, engineered: bool = True, neighbourhoods: tuple[int, ...] = (8, 40)
+) -> tuple[str, ...]:
+    """Names of the model's input features, in the order ``HousingFeatures`` produces them.
+
+    Args:
+        engineered: the same flag as ``HousingFeatures``.
+        neighbourhoods: the same parameter as ``HousingFeatures``.
+
+    Returns:
+        The column names of the feature matrix.
+    """
+    one_hot = tuple(f"{CATEGORICAL}={c}" for c in CATEGORIES[CATEGORICAL])
+    names = (*NUMERIC, *RATIO_FEATURES, *one_hot)
+    if not engineered:
+        return names
+    geo = (
+        *(f"km_to_{c[0]}" for c in CITIES),
+        "km_to_nearest_city",
+        *(f"rotated_{d}deg" for d in ROTATIONS_DEG),
+        "km_to_coast",
+    )
+    neighbours = (f"{stat}_k{k}" for k in neighbourhoods for stat in _NEIGHBOUR_STATS)
+    return (*names, *geo, *neighbours)
+
+
+def build_pipeline(
+    regressor: RegressorMixin, *, engineered: bool = True, scale: bool | None = None
+) -> Pipeline:
+    """Raw validated frame -> features -> (scaler) -> regressor, as one fittable Pipeline.
+
+    Args:
+        regressor: an unfitted regressor (e.g. from ``training.candidates.ladder``).
+        engineered: use the full feature set; False gives raw columns + imputation + one-hot.
+        scale: add a StandardScaler before the regressor. None (default) scales only linear
+            models, which need it; trees are scale-invariant and skip it to save latency.
+
+    Returns:
+        An unfitted Pipeline with steps ``features``, optionally ``scale``, and ``regressor``.
+    """
+    if scale is None:
+        scale = _is_linear(regressor)
+    steps: list[tuple[str, Any]] = [("features", HousingFeatures(engineered=engineered))]
+    if scale:
+        steps.append(("scale", StandardScaler()))
+    steps.append(("regressor", regressor))
+    return Pipeline(steps)
+
+
+def _is_linear(regressor: Any) -> bool:
+    inner = getattr(regressor, "regressor", None)  # look through TransformedTargetRegressor
+    return type(inner if inner is not None else regressor).__module__.startswith(
+        "sklearn.linear_model"
+    )

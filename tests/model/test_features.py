@@ -1,0 +1,166 @@
+"""model.features: ratios, imputation, leakage-free neighbour statistics, names and invariances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import Ridge
+
+from model.features import (
+    AGE,
+    BEDROOMS,
+    HOUSEHOLDS,
+    INCOME,
+    LATITUDE,
+    LONGITUDE,
+    POPULATION,
+    RATIO_FEATURES,
+    ROOMS,
+    HousingFeatures,
+    add_ratios,
+    build_pipeline,
+    feature_names,
+)
+from model.schema import CATEGORICAL, CATEGORIES, RAW_COLUMNS, validate_raw
+
+
+def synthetic(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Plausible raw rows inside California and a target that depends on income and place."""
+    rng = np.random.default_rng(seed)
+    households = rng.integers(50, 1500, n).astype(float)
+    rooms = households * rng.uniform(3.0, 7.0, n)
+    raw = {
+        LONGITUDE: rng.uniform(-123.0, -117.0, n),
+        LATITUDE: rng.uniform(33.0, 39.0, n),
+        AGE: rng.integers(1, 52, n).astype(float),
+        ROOMS: rooms,
+        BEDROOMS: rooms * rng.uniform(0.15, 0.3, n),
+        POPULATION: households * rng.uniform(1.5, 4.0, n),
+        HOUSEHOLDS: households,
+        INCOME: rng.uniform(0.5, 15.0, n),
+        CATEGORICAL: rng.choice(CATEGORIES[CATEGORICAL], n),
+    }
+    frame = validate_raw(pd.DataFrame(raw))
+    y = 40_000 * frame[INCOME].to_numpy() + 5_000 * (frame[LATITUDE].to_numpy() - 33.0)
+    return frame, y + rng.normal(0, 10_000, n) + 60_000
+
+
+def small_hgb() -> HistGradientBoostingRegressor:
+    return HistGradientBoostingRegressor(max_iter=30, random_state=0)
+
+
+def test_add_ratios_adds_expected_values_without_touching_input() -> None:
+    frame, _ = synthetic(3)
+    frame[ROOMS] = [10.0, 20.0, 30.0]
+    frame[BEDROOMS] = [2.0, 5.0, np.nan]
+    frame[POPULATION] = [6.0, 8.0, 9.0]
+    frame[HOUSEHOLDS] = [2.0, 4.0, 3.0]
+    before = frame.copy()
+
+    out = add_ratios(frame)
+
+    pd.testing.assert_frame_equal(frame, before)
+    assert list(out.columns) == [*RAW_COLUMNS, *RATIO_FEATURES]
+    np.testing.assert_allclose(out["rooms_per_household"], [5.0, 5.0, 10.0])
+    np.testing.assert_allclose(out["bedrooms_per_room"], [0.2, 0.25, np.nan])
+    np.testing.assert_allclose(out["population_per_household"], [3.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("engineered", [True, False])
+def test_transform_returns_finite_features_when_total_bedrooms_missing(engineered: bool) -> None:
+    frame, y = synthetic()
+    features = HousingFeatures(engineered=engineered).fit(frame, y)
+    query = frame.head(5).copy()
+    query[BEDROOMS] = np.nan
+
+    matrix = features.transform(query)
+
+    assert np.isfinite(matrix).all()
+    imputed = matrix[:, feature_names(engineered=engineered).index(BEDROOMS)]
+    np.testing.assert_allclose(imputed, query[ROOMS] * features.bedrooms_per_room_)
+
+
+def test_pipeline_predicts_finite_when_total_bedrooms_missing() -> None:
+    frame, y = synthetic()
+    pipeline = build_pipeline(small_hgb()).fit(frame, y)
+    query = frame.head(3).copy()
+    query[BEDROOMS] = np.nan
+
+    assert np.isfinite(pipeline.predict(query)).all()
+
+
+def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:
+    frame, y = synthetic()
+    changed = y.copy()
+    changed[7] = 10 * y[7]
+    names = feature_names()
+    target_based = [i for i, name in enumerate(names) if name.startswith("nbr_")]
+
+    own = HousingFeatures().fit_transform(frame, y)[7, target_based]
+    own_after_change = HousingFeatures().fit_transform(frame, changed)[7, target_based]
+
+    np.testing.assert_array_equal(own, own_after_change)
+
+
+def test_transform_uses_all_training_rows_when_fitted() -> None:
+    frame, y = synthetic()
+    features = HousingFeatures()
+
+    leave_self_out = features.fit_transform(frame, y)
+    full = features.transform(frame)
+
+    # Row 0 is its own nearest neighbour in transform, never in fit_transform.
+    assert not np.array_equal(leave_self_out, full)
+
+
+def test_transform_is_deterministic_when_called_twice() -> None:
+    frame, y = synthetic()
+    features = HousingFeatures().fit(frame, y)
+
+    np.testing.assert_array_equal(features.transform(frame), features.transform(frame))
+
+
+def test_predictions_follow_rows_when_row_order_changes() -> None:
+    frame, y = synthetic()
+    pipeline = build_pipeline(small_hgb()).fit(frame, y)
+    order = np.random.default_rng(1).permutation(len(frame))
+
+    shuffled = pipeline.predict(frame.iloc[order])
+
+    np.testing.assert_allclose(shuffled, pipeline.predict(frame)[order])
+
+
+@pytest.mark.parametrize("engineered", [True, False])
+def test_feature_names_match_matrix_width(engineered: bool) -> None:
+    frame, y = synthetic()
+    features = HousingFeatures(engineered=engineered)
+
+    matrix = features.fit_transform(frame, y)
+
+    names = features.get_feature_names_out()
+    assert matrix.shape == (len(frame), len(names))
+    assert matrix.dtype == np.float64
+    assert len(set(names)) == len(names)
+
+
+def test_fit_raises_when_engineered_without_target() -> None:
+    frame, _ = synthetic()
+
+    with pytest.raises(ValueError, match="target"):
+        HousingFeatures().fit(frame)
+
+
+def test_build_pipeline_scales_only_linear_models() -> None:
+    assert "scale" in build_pipeline(Ridge()).named_steps
+    assert "scale" not in build_pipeline(small_hgb()).named_steps
+
+
+def test_single_row_predict_matches_batch_predict() -> None:
+    frame, y = synthetic()
+    pipeline = build_pipeline(small_hgb()).fit(frame, y)
+
+    single = np.concatenate([pipeline.predict(frame.iloc[[i]]) for i in range(5)])
+
+    np.testing.assert_allclose(single, pipeline.predict(frame.head(5)))
