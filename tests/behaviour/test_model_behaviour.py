@@ -1,0 +1,57 @@
+"""What a user of the model would notice: direction, invariance, range (on the tiny bundle)."""
+
+import numpy as np
+import pytest
+
+from model.bundle import PREDICTION, load_bundle
+from model.predict import predict
+from model.schema import validate_raw
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_bundle):
+    return load_bundle(tiny_bundle)
+
+
+@pytest.fixture(scope="module")
+def rows(sample_frame):
+    return validate_raw(sample_frame)
+
+
+def test_prediction_rises_when_median_income_rises_and_others_fixed(bundle, rows):
+    base = rows.iloc[:50].reset_index(drop=True)
+    low = predict(bundle, base.assign(median_income=2.0))[PREDICTION]
+    high = predict(bundle, base.assign(median_income=8.0))[PREDICTION]
+    assert (high > low).mean() >= 0.95
+    assert np.median(high - low) > 50_000
+
+
+def test_predictions_do_not_depend_on_row_order(bundle, rows):
+    order = np.random.default_rng(1).permutation(len(rows))
+    straight = predict(bundle, rows)[PREDICTION]
+    shuffled = predict(bundle, rows.iloc[order].reset_index(drop=True))[PREDICTION]
+    assert np.array_equal(straight[order], shuffled)
+
+
+def test_predictions_fall_in_plausible_range(bundle, rows):
+    pred = predict(bundle, rows)[PREDICTION]
+    assert pred.min() >= 1e4 and pred.max() <= 1e6
+
+
+def test_single_row_prediction_equals_its_batch_prediction(bundle, rows):
+    batch = predict(bundle, rows)[PREDICTION]
+    single = [predict(bundle, rows.iloc[[i]])[PREDICTION][0] for i in range(10)]
+    assert np.array_equal(batch[:10], np.array(single))
+
+
+def test_missing_total_bedrooms_is_imputed_when_null(bundle, rows):
+    holes = rows.iloc[:20].assign(total_bedrooms=np.nan)
+    pred = predict(bundle, holes)[PREDICTION]
+    assert np.isfinite(pred).all()
+
+
+def test_interval_brackets_the_prediction(bundle, rows):
+    out = predict(bundle, rows, interval=True)
+    assert (out["median_house_value_lower"] <= out[PREDICTION]).all()
+    assert (out[PREDICTION] <= out["median_house_value_upper"]).all()
+    assert (out["median_house_value_upper"] - out["median_house_value_lower"]).mean() > 10_000

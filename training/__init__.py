@@ -1,0 +1,1 @@
+"""Training pipeline: data -> evidence-based model selection -> evaluated, published bundle."""

@@ -1,0 +1,141 @@
+"""Fitting and scoring: the split, cross-validation, hold-out metrics and the final fit.
+
+The only package that calls ``fit``. Everything else predicts with the fitted Pipeline it stores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import RegressorMixin, clone
+from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+from sklearn.model_selection import KFold, train_test_split
+from sklearn.pipeline import Pipeline
+
+from model.features import build_pipeline
+from model.intervals import ConformalInterval, conformal_margin
+from model.schema import RAW_COLUMNS, TARGET
+from training import candidates
+
+
+@dataclass(frozen=True)
+class Split:
+    """The seed project's split: hold-out ``test_size`` with ``seed``."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    description: str
+
+
+def split(frame: pd.DataFrame, test_size: float, seed: int) -> Split:
+    """Deterministic hold-out split of the validated frame."""
+    train, test = train_test_split(frame, test_size=test_size, random_state=seed)
+    return Split(train, test, f"holdout {test_size:.0%} seed {seed}")
+
+
+def xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Raw feature columns and the target as float64."""
+    return frame.loc[:, list(RAW_COLUMNS)], frame[TARGET].to_numpy(dtype=np.float64)
+
+
+def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """RMSE, MAE and R² rounded for the manifest."""
+    return {
+        "rmse": round(float(root_mean_squared_error(y_true, y_pred)), 1),
+        "mae": round(float(mean_absolute_error(y_true, y_pred)), 1),
+        "r2": round(float(r2_score(y_true, y_pred)), 4),
+    }
+
+
+def candidate_factory(name: str) -> Callable[[], RegressorMixin]:
+    """The factory of a named candidate, or ValueError listing the valid names."""
+    ladder = candidates.ladder()
+    if name not in ladder:
+        raise ValueError(f"candidate: {name!r} not in {sorted(ladder)}")
+    return ladder[name]
+
+
+def cross_validate(
+    make: Callable[[], RegressorMixin],
+    train: pd.DataFrame,
+    folds: int,
+    seed: int,
+    *,
+    engineered: bool = True,
+) -> dict[str, Any]:
+    """K-fold RMSE on the training part; each fold fits a fresh Pipeline (no leakage).
+
+    Returns:
+        ``{"rmse_mean", "rmse_std", "folds": [...], "scheme"}``.
+    """
+    x, y = xy(train)
+    scores = []
+    for fit_idx, val_idx in KFold(folds, shuffle=True, random_state=seed).split(x):
+        pipe = build_pipeline(make(), engineered=engineered)
+        pipe.fit(x.iloc[fit_idx], y[fit_idx])
+        scores.append(float(root_mean_squared_error(y[val_idx], pipe.predict(x.iloc[val_idx]))))
+    return {
+        "rmse_mean": round(float(np.mean(scores)), 1),
+        "rmse_std": round(float(np.std(scores)), 1),
+        "folds": [round(s, 1) for s in scores],
+        "scheme": f"{folds}-fold shuffle seed {seed}",
+    }
+
+
+@dataclass
+class Fitted:
+    """The fitted Pipeline, the interval models sharing its features, and the fit time."""
+
+    pipeline: Pipeline
+    interval: ConformalInterval | None = None
+    fit_seconds: float = 0.0
+
+
+def fit_interval(
+    matrix: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    *,
+    coverage: float = 0.9,
+    calibration_share: float = 0.2,
+) -> ConformalInterval:
+    """Quantile models on part of the training rows, conformal margin from the rest.
+
+    The rows' features come from ``fit_transform`` (target-derived ones leave each row out),
+    so the calibration rows look like unseen rows to the quantile models.
+    """
+    fit_rows, cal_rows = train_test_split(
+        np.arange(len(y)), test_size=calibration_share, random_state=seed
+    )
+    models = candidates.quantile_regressors()
+    lower = clone(models["lower"]).fit(matrix[fit_rows], y[fit_rows])
+    upper = clone(models["upper"]).fit(matrix[fit_rows], y[fit_rows])
+    margin = conformal_margin(
+        lower.predict(matrix[cal_rows]), upper.predict(matrix[cal_rows]), y[cal_rows], coverage
+    )
+    return ConformalInterval(lower=lower, upper=upper, margin=margin, coverage=coverage)
+
+
+def fit(
+    make: Callable[[], RegressorMixin], train: pd.DataFrame, *, intervals: bool, seed: int = 42
+) -> Fitted:
+    """Fit the final model; the interval models reuse the same fitted feature steps.
+
+    The feature matrix of the training rows is computed once (``fit_transform``, which for
+    target-derived features is out-of-fold) and shared by the point and interval regressors.
+    """
+    start = time.perf_counter()
+    x, y = xy(train)
+    template = build_pipeline(make())
+    features = Pipeline(template.steps[:-1])
+    matrix = features.fit_transform(x, y)
+    name, regressor = template.steps[-1]
+    regressor.fit(matrix, y)
+    pipeline = Pipeline([*features.steps, (name, regressor)])
+    interval = fit_interval(np.asarray(matrix), y, seed) if intervals else None
+    return Fitted(pipeline, interval, round(time.perf_counter() - start, 2))
