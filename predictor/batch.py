@@ -1,0 +1,128 @@
+"""``housing-batch``: predict a CSV with the same validation and pipeline as the server.
+
+Bad rows are reported (CSV line, column, reason) and left out of the predictions; good rows are
+never lost because of them. The output keeps the id column when one is named, else the CSV line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.config
+import sys
+from pathlib import Path
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from model.bundle import LOWER, PREDICTION, UPPER, Bundle, load_bundle
+from model.errors import HousingError
+from model.logging import log_config
+from model.predict import predict
+from model.schema import RAW_COLUMNS, find_problems
+
+logger = logging.getLogger(__name__)
+HEADER_LINES = 1  # CSV line of row 0 is 2: the header is line 1
+
+
+def predict_chunk(
+    bundle: Bundle, chunk: pd.DataFrame, first_line: int, id_column: str | None, interval: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Predictions for the chunk's valid rows and one problem row per violation."""
+    missing_id = [id_column] if id_column and id_column not in chunk.columns else []
+    if missing_id:
+        raise HousingError(
+            f"{id_column}: id column not in the input (columns: {list(chunk.columns)})"
+        )
+    frame, problems = find_problems(chunk.reset_index(drop=True))
+    if any(p.row is None for p in problems):  # a whole column is missing: no row can be predicted
+        raise HousingError("; ".join(p.message for p in problems if p.row is None))
+    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    good = frame.drop(index=bad_rows)
+    lines = pd.Series(range(first_line, first_line + len(chunk)))
+    out = pd.DataFrame(
+        {
+            id_column or "line": (
+                chunk[id_column].reset_index(drop=True) if id_column else lines
+            ).drop(index=bad_rows)
+        }
+    )
+    if len(good):
+        for name, values in predict(bundle, good, interval=interval).items():
+            out[name] = values
+    else:
+        out = out.assign(
+            **{
+                n: pd.Series(dtype=float)
+                for n in ([PREDICTION, LOWER, UPPER] if interval else [PREDICTION])
+            }
+        )
+    errors = pd.DataFrame(
+        [
+            {"line": first_line + p.row, "column": p.column, "problem": p.message}
+            for p in problems
+            if p.row is not None
+        ],
+        columns=["line", "column", "problem"],
+    )
+    return out, errors
+
+
+def run(
+    bundle_dir: Path,
+    input_csv: Path,
+    output_csv: Path,
+    errors_csv: Path,
+    id_column: str | None,
+    interval: bool,
+    chunk_rows: int = 100_000,
+) -> int:
+    """Predict ``input_csv`` in chunks; returns the exit code (0, or 2 if any row was bad)."""
+    bundle = load_bundle(bundle_dir)
+    done = bad = 0
+    first_line = HEADER_LINES + 1
+    dtypes = {c: str for c in ([id_column] if id_column else [])}
+    with threadpool_limits(1):  # OpenMP threads oversubscribe small machines; measured, see bench/
+        reader = pd.read_csv(
+            input_csv,
+            chunksize=chunk_rows,
+            dtype=dtypes,
+            keep_default_na=True,
+            skipinitialspace=True,
+        )
+        for i, chunk in enumerate(reader):
+            out, errors = predict_chunk(bundle, chunk, first_line, id_column, interval)
+            out.to_csv(output_csv, mode="w" if i == 0 else "a", header=i == 0, index=False)
+            errors.to_csv(errors_csv, mode="w" if i == 0 else "a", header=i == 0, index=False)
+            done, bad = done + len(out), bad + errors["line"].nunique()
+            first_line += len(chunk)
+    logger.info(
+        "batch_done", extra={"model_version": bundle.version, "rows": done, "bad_rows": bad}
+    )
+    print(f"{done} rows predicted with model {bundle.version} -> {output_csv}")
+    if bad:
+        print(f"{bad} rows rejected (line, column, reason) -> {errors_csv}", file=sys.stderr)
+    return 2 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``housing-batch``."""
+    p = argparse.ArgumentParser(prog="housing-batch", description=__doc__)
+    p.add_argument("--bundle", type=Path, required=True, help="bundle directory (or latest link)")
+    p.add_argument("--input", type=Path, required=True, help=f"CSV with {', '.join(RAW_COLUMNS)}")
+    p.add_argument("--output", type=Path, required=True, help="predictions CSV")
+    p.add_argument("--errors", type=Path, help="rejected rows CSV (default: <output>.errors.csv)")
+    p.add_argument("--id-column", help="column copied to the output to join predictions back")
+    p.add_argument("--interval", action="store_true", help="add the 90 %% interval bounds")
+    a = p.parse_args(argv)
+    logging.config.dictConfig(log_config("INFO"))
+    errors = a.errors or a.output.with_suffix(".errors.csv")
+    try:
+        return run(a.bundle, a.input, a.output, errors, a.id_column, a.interval)
+    except (HousingError, OSError, pd.errors.ParserError) as e:
+        print(f"housing-batch: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
