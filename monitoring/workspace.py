@@ -1,0 +1,63 @@
+"""The Evidently workspace: open it (directory or remote UI), create the project and its panels."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from monitoring.drift import COLUMNS, PREDICTION_COLUMN, QUANTILES
+from monitoring.events_source import VERSION
+
+logger = logging.getLogger(__name__)
+DESCRIPTION = "California-housing price model: drift and data quality of served predictions."
+_V2 = "evidently:metric_v2:"
+
+
+def open_workspace(uri: str) -> Any:
+    """A local ``Workspace`` for a directory, a ``RemoteWorkspace`` for an http(s) URL."""
+    from evidently.ui.workspace import RemoteWorkspace, Workspace
+
+    if uri.startswith(("http://", "https://")):
+        return RemoteWorkspace(uri)
+    return Workspace(uri)
+
+
+def _panels(key_columns: list[str]) -> list[Any]:
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import bar_plot_panel, counter_panel, line_plot_panel
+
+    def metric(name: str, legend: str, **labels: str) -> PanelMetric:
+        return PanelMetric(legend=legend, metric=_V2 + name, metric_labels=labels)
+
+    return [
+        counter_panel("Share of drifted columns (last run)", size="half",
+                      values=[metric("DriftedColumnsCount", "share", value_type="share")]),
+        counter_panel("Events in the last run", size="half",
+                      values=[metric("RowCount", "rows")], aggregation="last"),
+        line_plot_panel("Share of drifted columns over time", size="half",
+                        values=[metric("DriftedColumnsCount", "share", value_type="share")]),
+        line_plot_panel("Drift score of key columns", size="half",
+                        values=[metric("ValueDrift", c, column=c) for c in key_columns]),
+        line_plot_panel("Missing-value share per column", size="half",
+                        values=[metric("MissingValueCount", c, column=c, value_type="share")
+                                for c in COLUMNS]),
+        line_plot_panel("Prediction distribution (mean and quantiles)", size="half",
+                        values=[metric("MeanValue", "mean", column=PREDICTION_COLUMN)] + [
+                            metric("QuantileValue", f"q{int(q * 100)}", column=PREDICTION_COLUMN,
+                                   quantile=str(q)) for q in QUANTILES]),
+        bar_plot_panel("Events per model version", size="full",
+                       values=[metric("CategoryCount", "events", column=VERSION,
+                                      value_type="count")]),
+    ]
+
+
+def project_for(workspace: Any, name: str, key_columns: list[str]) -> Any:
+    """The project called ``name``; created with its dashboard panels on first use."""
+    found = [p for p in workspace.list_projects() if p.name == name]
+    if found:
+        return found[0]
+    project = workspace.create_project(name, description=DESCRIPTION)
+    for panel in _panels(key_columns):
+        project.dashboard.add_panel(panel)
+    logger.info("workspace_project_created", extra={"project": name, "id": str(project.id)})
+    return project

@@ -1,0 +1,73 @@
+"""N in, N out: a real ``housing-collector`` process on loopback, several concurrent clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from monitoring_helpers import kserve_headers, stored_events, v2_request, v2_response
+
+REPO = Path(__file__).resolve().parents[2]
+INFERENCES, CLIENTS = 400, 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-c", "from monitoring.collector_main import main; main()",
+           "--port", str(port), "--host", "127.0.0.1", "--events-uri", str(tmp / "events"),
+           "--pending-dir", str(tmp / "pending")]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
+    for _ in range(200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("collector did not start")
+
+
+def _client(port: int, ids: list[int], rows: pd.DataFrame) -> list[int]:
+    statuses = []
+    request, response = v2_request(rows), v2_response([1.0, 2.0, 3.0])
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        for i in ids:  # alternate which half arrives first, as KServe's workers race
+            halves = [("request", request), ("response", response)][:: 1 if i % 2 else -1]
+            for kind, body in halves:
+                statuses.append(client.post("/", content=body,
+                                            headers=kserve_headers(kind, f"load-{i}")).status_code)
+    return statuses
+
+
+def test_collector_stores_exactly_n_events_when_n_inferences_arrive_from_concurrent_clients(
+        tmp_path: Path, rows: pd.DataFrame) -> None:
+    port = free_port()
+    proc = _start(port, tmp_path)
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            chunks = [list(range(INFERENCES))[c::CLIENTS] for c in range(CLIENTS)]
+            statuses = [s for part in pool.map(lambda ids: _client(port, ids, rows), chunks)
+                        for s in part]
+        seconds = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    events = stored_events(tmp_path / "events")  # parses every line: none is torn
+    print(f"{INFERENCES} inferences ({len(statuses)} CloudEvents) in {seconds:.1f} s from "
+          f"{CLIENTS} clients -> {len(events)} events stored")
+    assert statuses == [200] * (2 * INFERENCES)
+    assert sorted(e.request_id for e in events) == sorted(f"load-{i}" for i in range(INFERENCES))
+    assert {e.kind for e in events} == {"prediction"}
