@@ -104,10 +104,17 @@ def _rows(problems: list[Problem], n: int) -> np.ndarray:
     return flagged
 
 
+_SMALL = 64
+
+
 def _categorical(series: pd.Series, name: str) -> tuple[np.ndarray, list[Problem]]:
     allowed = CATEGORIES[name]
     values = series.to_numpy(dtype=object)
-    bad = ~pd.Series(values).isin(allowed).to_numpy()
+    if len(values) <= _SMALL:  # per-call overhead dominates on the serving hot path
+        valid = set(allowed)
+        bad = np.array([not (isinstance(v, str) and v in valid) for v in values], dtype=bool)
+    else:
+        bad = ~series.isin(allowed).to_numpy()
     problems = []
     for i in np.flatnonzero(bad):
         v = values[i]
