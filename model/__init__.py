@@ -1,1 +1,4 @@
-"""Shared core of the housing model: schema, features, bundle format, events. Talks to no service."""
+"""Shared core of the housing model: schema, features, bundle format, events.
+
+It talks to no service.
+"""

@@ -32,7 +32,7 @@ def _panels(key_columns: list[str]) -> list[Any]:
     return [
         counter_panel("Share of drifted columns (last run)", size="half",
                       values=[metric("DriftedColumnsCount", "share", value_type="share")]),
-        counter_panel("Events in the last run", size="half",
+        counter_panel("Rows scored in the last run", size="half",
                       values=[metric("RowCount", "rows")], aggregation="last"),
         line_plot_panel("Share of drifted columns over time", size="half",
                         values=[metric("DriftedColumnsCount", "share", value_type="share")]),
@@ -45,8 +45,8 @@ def _panels(key_columns: list[str]) -> list[Any]:
                         values=[metric("MeanValue", "mean", column=PREDICTION_COLUMN)] + [
                             metric("QuantileValue", f"q{int(q * 100)}", column=PREDICTION_COLUMN,
                                    quantile=str(q)) for q in QUANTILES]),
-        bar_plot_panel("Events per model version", size="full",
-                       values=[metric("CategoryCount", "events", column=VERSION,
+        bar_plot_panel("Rows scored per model version", size="full",
+                       values=[metric("CategoryCount", "rows", column=VERSION,
                                       value_type="count")]),
     ]
 

@@ -28,7 +28,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--force-prefers-reduced-motion"]
 PANELS = ("Share of drifted columns over time", "Drift score of key columns",
           "Missing-value share per column", "Prediction distribution (mean and quantiles)",
-          "Events per model version")
+          "Rows scored per model version")
 
 
 def _free_port() -> int:

@@ -1,0 +1,63 @@
+# Two commands on a fresh machine:  `make demo` (the main job, local mode) and `make test`.
+# Offline: point the loader at a local copy, e.g. HOUSING_DATA_PATH=../shared/datasets/housing.csv
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+UV := .tools/uv/bin/uv
+PY := $(VENV)/bin/python
+export DO_NOT_TRACK := 1
+
+.PHONY: help venv tools demo stop test test-fast lint typecheck pytest k8s-check container-smoke bench lock clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv && .tools/uv/bin/pip install -q uv==0.13.8
+
+$(VENV)/.synced: requirements/dev.lock pyproject.toml | $(UV)
+	[ -d $(VENV) ] || $(UV) venv -q -p $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync -q requirements/dev.lock
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.synced  ## create .venv with the pinned dependencies (requirements/dev.lock)
+
+lock: | $(UV)  ## re-resolve the pinned lock files from pyproject.toml
+	for extra in dev training predictor monitoring rollout; do \
+	  $(UV) pip compile -q --python-version 3.11 --extra $$extra pyproject.toml --no-header -o requirements/$$extra.lock; done
+
+tools: venv  ## helm/kubectl, checkov, chromium (for the offline k8s checks and browser tests)
+	bash scripts/install-k8s-tools.sh
+	bash scripts/install-system-tools.sh
+
+demo: venv  ## the main job end to end in local mode: data, train, batch, serve, request, drift, dashboard
+	bash scripts/demo.sh
+
+stop:  ## stop the predictor and dashboard that `make demo` left running
+	bash scripts/demo-stop.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict model predictor
+
+pytest: venv
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: venv  ## unit tests only (no tool installs)
+	$(PY) -m pytest -q -x -m "not cluster and not slow" --deselect tests/charts
+
+k8s-check: tools
+	bash scripts/check-k8s.sh
+
+container-smoke: venv  ## build the predictor image with podman and call it
+	bash scripts/container-smoke.sh
+
+test: venv tools lint pytest k8s-check container-smoke  ## everything CI runs
+
+bench: venv  ## benchmarks (print numbers; results in docs/)
+	bash bench/predictor_bench.sh
+	$(PY) bench/drift_bench.py
+
+clean:
+	rm -rf artifacts .pytest_cache .mypy_cache .ruff_cache
