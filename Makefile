@@ -39,7 +39,7 @@ stop:  ## stop the predictor and dashboard that `make demo` left running
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --strict model predictor
+	$(VENV)/bin/mypy --strict model predictor rollout
 
 pytest: venv
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -50,7 +50,7 @@ test-fast: venv  ## unit tests only (no tool installs)
 k8s-check: tools
 	bash scripts/check-k8s.sh
 
-container-smoke: venv  ## build the predictor image with podman and call it
+container-smoke: venv  ## build the 3 images with podman (runc, Debian base) and smoke-test them
 	bash scripts/container-smoke.sh
 
 test: venv tools lint pytest k8s-check container-smoke  ## everything CI runs
