@@ -7,9 +7,10 @@ import json
 import re
 from typing import Any
 
-import chart_support as cs
 import pytest
 import yaml
+
+import chart_support as cs
 
 CI = cs.CHART / "ci"
 
@@ -111,6 +112,21 @@ def test_chart_logger_posts_all_to_collector_when_defaults(rendered: dict[str, A
         if s["metadata"]["name"] == "housing-collector"
     )
     assert svc["spec"]["ports"][0]["port"] == 8090
+
+
+def test_chart_keeps_collector_pending_halves_on_the_events_pvc_when_defaults(
+    rendered: dict[str, Any],
+) -> None:
+    collector = next(
+        d
+        for d in cs.by_kind(rendered["defaults"], "Deployment")
+        if d["metadata"]["name"] == "housing-collector"
+    )
+    container = collector["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert env["HOUSING_COLLECTOR_PENDING_DIR"].startswith("/data/events/")
+    assert mounts["/data/events"] == "events"  # the PVC, not the emptyDir at /tmp
 
 
 def test_chart_has_no_logger_when_logger_disabled(rendered: dict[str, Any]) -> None:
