@@ -29,6 +29,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN echo 'housing:x:10001:10001:housing:/tmp:/usr/sbin/nologin' >> /etc/passwd \
  && echo 'housing:x:10001:' >> /etc/group \
  && mkdir -p /mnt/models
+COPY docker/venv-install /usr/local/bin/venv-install
 WORKDIR /tmp
 
 # -------------------------------------------------------------------------------------------------
@@ -49,20 +50,13 @@ RUN /opt/pip/bin/pip wheel --no-cache-dir --disable-pip-version-check --no-deps 
 # training: the Job `housing-train` (charts/housing/templates/training-job.yaml). matplotlib is here
 # (the evaluation plots), not in the predictor or monitoring images.
 FROM runtime AS training
-# The venv: the lock first (its layer survives code changes), then the project wheel. pip runs
-# from a throwaway venv (/tmp/pip; `--python` targets /opt/venv) deleted in the same step, so no
-# pip or setuptools of its own enters the image. --only-binary: nothing is compiled. No RUN
-# --mount: the classic builder, BuildKit and buildah (podman) all build this file.
+# The venv: the lock first (its layer survives code changes), then the project wheel, each with
+# docker/venv-install (a throwaway pip). --only-binary: nothing is compiled. No RUN --mount: the
+# classic builder, BuildKit and buildah (podman) all build this file.
 COPY requirements/training.lock /opt/venv/requirements.lock
-RUN python3 -m venv /tmp/pip && python3 -m venv --without-pip /opt/venv \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --only-binary=:all: -r /opt/venv/requirements.lock \
- && rm -rf /tmp/pip
+RUN venv-install --only-binary=:all: -r /opt/venv/requirements.lock
 COPY --from=wheel /wheels/ /opt/venv/wheels/
-RUN python3 -m venv /tmp/pip \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --no-index /opt/venv/wheels/*.whl \
- && rm -rf /tmp/pip
+RUN venv-install --no-index /opt/venv/wheels/*.whl
 # The bundle's lineage (manifest code.git_sha): the image has no .git to ask. Declared after the
 # installs, so a new commit reuses their layers.
 ARG GIT_SHA=""
@@ -76,15 +70,9 @@ ENTRYPOINT ["housing-train"]
 FROM runtime AS monitoring
 ENV DO_NOT_TRACK=1
 COPY requirements/monitoring.lock /opt/venv/requirements.lock
-RUN python3 -m venv /tmp/pip && python3 -m venv --without-pip /opt/venv \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --only-binary=:all: -r /opt/venv/requirements.lock \
- && rm -rf /tmp/pip
+RUN venv-install --only-binary=:all: -r /opt/venv/requirements.lock
 COPY --from=wheel /wheels/ /opt/venv/wheels/
-RUN python3 -m venv /tmp/pip \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --no-index /opt/venv/wheels/*.whl \
- && rm -rf /tmp/pip
+RUN venv-install --no-index /opt/venv/wheels/*.whl
 USER 10001:10001
 EXPOSE 8090 8000
 # Healthy while the collector or the dashboard answers (one of them runs per container); a drift run
@@ -103,15 +91,9 @@ FROM runtime AS predictor
 # HistGradientBoosting's OpenMP threads collapse throughput on shared cores (docs/contracts.md).
 ENV OMP_NUM_THREADS=1
 COPY requirements/predictor.lock /opt/venv/requirements.lock
-RUN python3 -m venv /tmp/pip && python3 -m venv --without-pip /opt/venv \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --only-binary=:all: -r /opt/venv/requirements.lock \
- && rm -rf /tmp/pip
+RUN venv-install --only-binary=:all: -r /opt/venv/requirements.lock
 COPY --from=wheel /wheels/ /opt/venv/wheels/
-RUN python3 -m venv /tmp/pip \
- && /tmp/pip/bin/pip --python /opt/venv/bin/python install --no-cache-dir \
-      --disable-pip-version-check --no-deps --no-index /opt/venv/wheels/*.whl \
- && rm -rf /tmp/pip
+RUN venv-install --no-index /opt/venv/wheels/*.whl
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

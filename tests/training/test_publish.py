@@ -8,11 +8,11 @@ import time
 import boto3
 import httpx
 import pytest
-from support import REPO, free_port, train_bundle
 
 from model import s3
 from model.bundle import MANIFEST, load_bundle, write_bundle
 from model.errors import BundleError
+from support import REPO, free_port, train_bundle
 
 
 def test_publish_to_directory_points_latest_at_new_bundle(tiny_bundle):
@@ -88,7 +88,8 @@ def s3_server():
             os.environ[k] = v
 
 
-def test_publish_to_s3_round_trips_a_loadable_bundle(s3_server, housing_csv, tmp_path):
+def train_to(housing_csv, uri, git_sha=""):
+    """A quick real training run (1,500 rows, no CV, no intervals) publishing to ``uri``."""
     cmd = [
         sys.executable,
         "-m",
@@ -96,21 +97,19 @@ def test_publish_to_s3_round_trips_a_loadable_bundle(s3_server, housing_csv, tmp
         "--data",
         str(housing_csv),
         "--publish-uri",
-        "s3://models/housing",
+        uri,
         "--sample-rows",
         "1500",
         "--cv-folds",
         "0",
         "--no-intervals",
     ]
-    out = subprocess.run(
-        cmd,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "HOUSING_GIT_SHA": "s3test0"},
-    )
+    env = {**os.environ, "HOUSING_GIT_SHA": git_sha} if git_sha else None
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_publish_to_s3_round_trips_a_loadable_bundle(s3_server, housing_csv, tmp_path):
+    out = train_to(housing_csv, "s3://models/housing", "s3test0")
     assert out.returncode == 0, out.stderr
     client = s3.client(s3_server)
     version = s3.get_text(client, "s3://models/housing/LATEST").strip()
@@ -123,23 +122,8 @@ def test_publish_to_s3_round_trips_a_loadable_bundle(s3_server, housing_csv, tmp
 
 
 def test_publish_to_s3_skips_training_when_latest_is_up_to_date(s3_server, housing_csv):
-    cmd = [
-        sys.executable,
-        "-m",
-        "training",
-        "--data",
-        str(housing_csv),
-        "--publish-uri",
-        "s3://models/idem",
-        "--sample-rows",
-        "1500",
-        "--cv-folds",
-        "0",
-        "--no-intervals",
-    ]
-    env = {**os.environ, "HOUSING_GIT_SHA": "idem123"}
-    first = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
-    second = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    first = train_to(housing_csv, "s3://models/idem", "idem123")
+    second = train_to(housing_csv, "s3://models/idem", "idem123")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     assert "up to date" in second.stdout
     keys = {
@@ -150,21 +134,7 @@ def test_publish_to_s3_skips_training_when_latest_is_up_to_date(s3_server, housi
 
 
 def test_publish_fails_clearly_when_s3_bucket_missing(s3_server, housing_csv):
-    cmd = [
-        sys.executable,
-        "-m",
-        "training",
-        "--data",
-        str(housing_csv),
-        "--publish-uri",
-        "s3://no-such-bucket/x",
-        "--sample-rows",
-        "1500",
-        "--cv-folds",
-        "0",
-        "--no-intervals",
-    ]
-    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = train_to(housing_csv, "s3://no-such-bucket/x")
     assert out.returncode == 2
     assert "no-such-bucket" in out.stderr
 
