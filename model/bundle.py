@@ -72,6 +72,9 @@ class DataInfo(_Strict):
     train_rows: int
     test_rows: int
     split: str
+    test_size: float
+    seed: int
+    sample_rows: int | None = None
     cv: str
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from sklearn.metrics import root_mean_squared_error
 
 from model.features import build_pipeline
+from model.split import Split
 from training import candidates
-from training.pipeline import Split, cross_validate, xy
+from training.pipeline import cross_validate, xy
 
 
 def ladder_rows(parts: Split, folds: int, seed: int) -> list[dict[str, object]]:

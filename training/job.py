@@ -28,8 +28,9 @@ from model.bundle import (
 from model.intervals import ConformalInterval
 from model.predict import predict
 from model.schema import TARGET
+from model.split import Split, holdout
 from training import candidates, compare, evaluate
-from training.pipeline import Split, candidate_factory, cross_validate, fit, metrics, split, xy
+from training.pipeline import candidate_factory, cross_validate, fit, metrics, xy
 from training.publish import latest_manifest, publish
 from training.settings import TrainSettings
 
@@ -73,6 +74,11 @@ def _lineage(
             train_rows=len(parts.train),
             test_rows=len(parts.test),
             split=parts.description,
+            test_size=settings.test_size,
+            seed=settings.seed,
+            sample_rows=settings.sample_rows
+            if settings.sample_rows and settings.sample_rows < len(ds.frame)
+            else None,
             cv=cv,
         ),
     }
@@ -124,10 +130,9 @@ def _interval(model: _Unpublished, x: pd.DataFrame, y: np.ndarray) -> dict[str, 
 def run(settings: TrainSettings) -> int:
     """Train, evaluate and publish one bundle; returns the process exit code."""
     ds = data.load(settings.data_path, settings.data_cache)
-    frame = ds.frame
-    if settings.sample_rows and settings.sample_rows < len(frame):
-        frame = frame.sample(settings.sample_rows, random_state=settings.seed)
-    parts = split(frame, settings.test_size, settings.seed)
+    parts = holdout(
+        ds.frame, test_size=settings.test_size, seed=settings.seed, sample_rows=settings.sample_rows
+    )
     name = settings.candidate or candidates.CHAMPION
     make = candidate_factory(name)
     sha = git_sha(settings.git_sha)

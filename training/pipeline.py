@@ -23,21 +23,6 @@ from model.schema import RAW_COLUMNS, TARGET
 from training import candidates
 
 
-@dataclass(frozen=True)
-class Split:
-    """The seed project's split: hold-out ``test_size`` with ``seed``."""
-
-    train: pd.DataFrame
-    test: pd.DataFrame
-    description: str
-
-
-def split(frame: pd.DataFrame, test_size: float, seed: int) -> Split:
-    """Deterministic hold-out split of the validated frame."""
-    train, test = train_test_split(frame, test_size=test_size, random_state=seed)
-    return Split(train, test, f"holdout {test_size:.0%} seed {seed}")
-
-
 def xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Raw feature columns and the target as float64."""
     return frame.loc[:, list(RAW_COLUMNS)], frame[TARGET].to_numpy(dtype=np.float64)
