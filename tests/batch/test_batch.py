@@ -6,12 +6,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from support import REPO
 
 from model.bundle import load_bundle
 from model.data import load
 from model.schema import RAW_COLUMNS, TARGET, find_problems
 from predictor.batch import predict_chunk
+from support import REPO
 from training.pipeline import xy
 
 

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import chart_support as cs
-import chart_values_table as vt
 import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+
+import chart_support as cs
+import chart_values_table as vt
 
 CI_IDS = [f.name for f in cs.CI_VALUES]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from monitoring_helpers import MODEL_VERSION, kserve_headers, stored_events, v2_request, v2_response
 
 from model.bundle import PREDICTION
 from monitoring.app import create_app
 from monitoring.settings import CollectorSettings
+from monitoring_helpers import MODEL_VERSION, kserve_headers, stored_events, v2_request, v2_response
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+
 from monitoring_helpers import kserve_headers, stored_events, v2_request, v2_response
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from monitoring_helpers import MODEL_VERSION, NOW
 from moto.server import ThreadedMotoServer
 
 from model.bundle import PREDICTION
@@ -15,6 +14,7 @@ from model.events import PredictionEvent
 from model.schema import RAW_COLUMNS
 from monitoring.events_source import read_window
 from monitoring.store import open_sink
+from monitoring_helpers import MODEL_VERSION, NOW
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from monitoring_helpers import NOW, write_window
 
 from model.bundle import load_bundle
 from monitoring.job import run
 from monitoring.settings import DriftSettings
+from monitoring_helpers import NOW, write_window
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from monitoring_helpers import NOW, write_window
 
 from model.bundle import PREDICTION, load_bundle
 from model.predict import predict
 from model.schema import CATEGORICAL, RAW_COLUMNS, validate_raw
 from monitoring.job import run
 from monitoring.settings import DriftSettings
+from monitoring_helpers import NOW, write_window
 
 INCOME = "median_income"
 
