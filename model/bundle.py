@@ -286,4 +286,22 @@ def load_bundle(path: Path | str) -> Bundle:
         interval = joblib.load(path / INTERVAL) if INTERVAL in manifest.files else None
     except Exception as e:  # an unpicklable file is a bad bundle, whatever the library raised
         raise BundleError(f"{path}: could not unpickle the model: {e}") from e
-    return Bundle(path=path, manifest=manifest, pipeline=pipeline, interval=interval)
+    bundle = Bundle(path=path, manifest=manifest, pipeline=pipeline, interval=interval)
+    _check_runs(bundle)
+    return bundle
+
+
+def _check_runs(bundle: Bundle) -> None:
+    """Predict one reference row, so a bundle whose pickles no longer fit this code fails now.
+
+    A renamed or reshaped step unpickles fine and then fails on the first request: better a
+    refused start than a server that answers 500.
+    """
+    row = bundle.reference().head(1).loc[:, [i.name for i in bundle.manifest.inputs]]
+    try:
+        bundle.pipeline.predict(row)
+    except Exception as e:  # whatever the stale pickle raises, the bundle is unusable here
+        raise BundleError(
+            f"{bundle.path}: the model does not run with this code "
+            f"(format {bundle.manifest.format_version}): {e!r}"
+        ) from e

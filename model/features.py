@@ -4,10 +4,11 @@ One transformer, ``HousingFeatures``, does all of it on NumPy arrays (ratios, im
 geography, neighbour statistics): single-row predictions sit on the serving hot path, and a stack of
 pandas-output ColumnTransformers costs several milliseconds per call.
 
-Neighbour target statistics follow sklearn's ``TargetEncoder`` pattern: ``fit_transform(X, y)``
-gives every training row statistics of its neighbours *excluding itself* (leave-self-out), while
-``transform(X)`` looks up all training rows. Inside a Pipeline, ``cross_validate`` refits per fold,
-so no row's target ever reaches its own features.
+Target statistics (``model.neighbours``) follow sklearn's ``TargetEncoder`` pattern:
+``fit_transform(X, y)`` gives every training row statistics of its neighbours *excluding itself*
+(leave-self-out) and of its grid cells out-of-fold, while ``transform(X)`` uses all training
+rows. Inside a Pipeline, ``cross_validate`` refits per fold, so no row's target ever reaches its
+own features.
 """
 
 from __future__ import annotations
@@ -17,11 +18,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin
-from sklearn.neighbors import KDTree
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from model.neighbours import (
+    GRID_STATS,
+    LOCAL_FIT_STATS,
+    NEIGHBOUR_STATS,
+    encode_cells,
+    fit_cells,
+    floored,
+    grid_cells,
+    kd_tree,
+    neighbour_stats,
+    out_of_fold_cells,
+    planar_km,
+    target_table,
+)
 from model.schema import CATEGORICAL, CATEGORIES, NUMERIC
 
 # Unpacked from the schema so no column name is spelled here; a schema change fails loudly.
@@ -41,25 +55,18 @@ CITIES: tuple[tuple[str, float, float], ...] = (
     ("san_jose", 37.3382, -121.8863),
     ("sacramento", 38.5816, -121.4944),
 )
+_CITIES_KM = planar_km(np.array([c[1] for c in CITIES]), np.array([c[2] for c in CITIES]))
 # Rotated axes let axis-aligned tree splits follow the diagonal California coast.
 ROTATIONS_DEG: tuple[int, ...] = (15, 30, 45, 60, 75)
+_ROTATION = np.radians(ROTATIONS_DEG)
 # Districts that count as "on the coast" when measuring the distance to the sea.
 COASTAL: tuple[str, ...] = ("NEAR OCEAN", "NEAR BAY")
-
-_KM_PER_DEG_LAT = 110.57
-# Longitude degrees shrink with latitude; 36 N is the middle of the state (error < 5 % across it).
-_KM_PER_DEG_LON = 111.32 * float(np.cos(np.radians(36.0)))
-# Per neighbourhood size k; names get a "_k{k}" suffix. "value" is median_house_value.
-_NEIGHBOUR_STATS = (
-    "nbr_log_value_mean",
-    "nbr_log_value_std",
-    "nbr_value_at_own_income",
-    "nbr_income_mean",
-    "income_vs_nbr",
-    "nbr_distance_km",
-)
-# Inverse-distance weights get this offset so co-located districts do not dominate.
-_WEIGHT_OFFSET_KM = 0.5
+_CATEGORY_VALUES = np.asarray(CATEGORIES[CATEGORICAL], dtype=object)
+# k=16 scores as well as k=40 in CV and halves the KD-tree query at 1000 rows.
+NEIGHBOURHOODS = (8, 16)
+GRID_DEGREES = (0.05, 0.25)
+# Seed of the out-of-fold split of the grid encodings (fit_transform only).
+_GRID_SEED = 0
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -90,16 +97,10 @@ def _ratios(
     return np.column_stack([rooms / households, bedrooms / rooms, population / households])
 
 
-def _planar_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Equirectangular projection: Euclidean distance in it approximates km within the state."""
-    return np.column_stack([lon * _KM_PER_DEG_LON, lat * _KM_PER_DEG_LAT])
-
-
 def _geography(xy: np.ndarray) -> np.ndarray:
-    cities = _planar_km(np.array([c[1] for c in CITIES]), np.array([c[2] for c in CITIES]))
-    dist = np.sqrt(((xy[:, None, :] - cities[None, :, :]) ** 2).sum(axis=2))
-    theta = np.radians(ROTATIONS_DEG)
-    rotated = xy[:, :1] * np.cos(theta) + xy[:, 1:] * np.sin(theta)
+    diff = xy[:, None, :] - _CITIES_KM[None, :, :]
+    dist = np.sqrt((diff * diff).sum(axis=2))
+    rotated = xy[:, :1] * np.cos(_ROTATION) + xy[:, 1:] * np.sin(_ROTATION)
     return np.column_stack([dist, dist.min(axis=1), rotated])
 
 
@@ -108,20 +109,29 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     Output columns (see ``get_feature_names_out``): the raw numeric columns with
     ``total_bedrooms`` imputed, the ratios, one-hot ``ocean_proximity`` and, when ``engineered``,
-    distances to cities and to the coast, rotated coordinates and neighbour statistics.
+    distances to cities and to the coast, rotated coordinates, neighbour statistics and grid-cell
+    target encodings (``model.neighbours``).
 
     ``fit_transform(X, y)`` differs from ``fit(X, y).transform(X)`` on purpose (as in sklearn's
-    ``TargetEncoder``): the former leaves each training row out of its own neighbourhood.
+    ``TargetEncoder``): the former leaves each training row out of its own neighbourhood and
+    encodes its grid cells from the folds that exclude it.
 
     Args:
         engineered: add geography and neighbour features; False gives the raw-column baseline.
         neighbourhoods: sizes k of the neighbourhoods (nearest training rows) to summarise; a
             small one for the local price level and a wide one for the area's.
+        grid_degrees: side, in degrees, of the square cells target-encoded at each scale.
     """
 
-    def __init__(self, engineered: bool = True, neighbourhoods: tuple[int, ...] = (8, 40)) -> None:
+    def __init__(
+        self,
+        engineered: bool = True,
+        neighbourhoods: tuple[int, ...] = NEIGHBOURHOODS,
+        grid_degrees: tuple[float, ...] = GRID_DEGREES,
+    ) -> None:
         self.engineered = engineered
         self.neighbourhoods = neighbourhoods
+        self.grid_degrees = grid_degrees
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> HousingFeatures:
         """Learn the imputation ratio and, when engineered, the neighbour index.
@@ -175,7 +185,11 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         Returns:
             An object array of column names.
         """
-        names = feature_names(engineered=self.engineered, neighbourhoods=self.neighbourhoods)
+        names = feature_names(
+            engineered=self.engineered,
+            neighbourhoods=self.neighbourhoods,
+            grid_degrees=self.grid_degrees,
+        )
         return np.asarray(names, dtype=object)
 
     def _fit(self, X: pd.DataFrame, y: Any) -> None:
@@ -192,85 +206,74 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("HousingFeatures(engineered=True) needs the target y to fit")
         if len(X) <= max(self.neighbourhoods):
             raise ValueError(f"need more rows than neighbourhoods={self.neighbourhoods}: {len(X)}")
-        xy = _planar_km(_column(X, LATITUDE), _column(X, LONGITUDE))
-        value = np.asarray(y, dtype=np.float64).ravel()
-        income = _column(X, INCOME)
-        self.tree_ = KDTree(xy)
-        # Per training row: log value, value per income unit (income floored: the value is
-        # capped, so tiny incomes would explode it), and income, to average over neighbours.
-        self.neighbour_values_ = np.column_stack(
-            [np.log(value), value / np.maximum(income, 0.5), income]
+        lat, lon = _column(X, LATITUDE), _column(X, LONGITUDE)
+        xy = planar_km(lat, lon)
+        self.tree_ = kd_tree(xy)
+        self.neighbour_values_ = target_table(
+            np.asarray(y, dtype=np.float64).ravel(), _column(X, INCOME)
         )
+        self.cells_ = [
+            fit_cells(grid_cells(lat, lon, d), self.neighbour_values_) for d in self.grid_degrees
+        ]
         coastal = np.isin(X[CATEGORICAL].to_numpy(dtype=object), COASTAL)
-        self.coast_tree_ = KDTree(xy[coastal] if coastal.any() else xy)
+        # Co-located districts add nothing to a nearest-point query; unique points shrink the tree.
+        self.coast_tree_ = kd_tree(np.unique(xy[coastal] if coastal.any() else xy, axis=0))
 
     def _transform(self, X: pd.DataFrame, *, leave_self_out: bool) -> np.ndarray:
-        lat, lon = _column(X, LATITUDE), _column(X, LONGITUDE)
-        rooms, bedrooms = _column(X, ROOMS), _column(X, BEDROOMS)
-        population, households = _column(X, POPULATION), _column(X, HOUSEHOLDS)
-        income = _column(X, INCOME)
+        columns = [_column(X, name) for name in NUMERIC]
+        lon, lat, _, rooms, bedrooms, population, households, income = columns
         bedrooms = np.where(np.isnan(bedrooms), rooms * self.bedrooms_per_room_, bedrooms)
+        columns[NUMERIC.index(BEDROOMS)] = bedrooms
         category = X[CATEGORICAL].to_numpy(dtype=object)
-        one_hot = category[:, None] == np.asarray(CATEGORIES[CATEGORICAL], dtype=object)[None, :]
         parts = [
-            lon,
-            lat,
-            _column(X, AGE),
-            rooms,
-            bedrooms,
-            population,
-            households,
-            income,
+            *columns,
             _ratios(rooms, bedrooms, population, households),
-            one_hot,
+            category[:, None] == _CATEGORY_VALUES[None, :],
         ]
         if self.engineered:
-            xy = _planar_km(lat, lon)
-            coast_km = self.coast_tree_.query(xy, k=1)[0][:, 0]
-            parts += [_geography(xy), coast_km, self._neighbours(xy, income, leave_self_out)]
+            xy = planar_km(lat, lon)
+            parts += [_geography(xy), self.coast_tree_.query(xy, k=1)[0]]
+            parts.append(
+                neighbour_stats(
+                    self.tree_,
+                    self.neighbour_values_,
+                    xy,
+                    income,
+                    self.neighbourhoods,
+                    leave_self_out=leave_self_out,
+                )
+            )
+            parts += self._cells(lat, lon, income, leave_self_out)
         return np.column_stack(parts).astype(np.float64, copy=False)
 
-    def _neighbours(self, xy: np.ndarray, income: np.ndarray, leave_self_out: bool) -> np.ndarray:
-        widest = max(self.neighbourhoods)
-        dist, idx = self.tree_.query(xy, k=widest + 1 if leave_self_out else widest)
-        if leave_self_out:
-            dist, idx = _drop_self(dist, idx)
-        values = self.neighbour_values_[idx]  # (rows, widest, 3), nearest first
-        income = np.maximum(income, 0.5)
-        stats = []
-        for k in self.neighbourhoods:
-            log_value, per_income, nbr_income = (values[:, :k, j] for j in range(3))
-            weight = 1.0 / (dist[:, :k] + _WEIGHT_OFFSET_KM)
-            weight /= weight.sum(axis=1, keepdims=True)
-            income_mean = nbr_income.mean(axis=1)
-            stats += [
-                (weight * log_value).sum(axis=1),
-                log_value.std(axis=1),
-                (weight * per_income).sum(axis=1) * income,  # neighbours' price at this income
-                income_mean,
-                income / income_mean,
-                dist[:, :k].mean(axis=1),
-            ]
-        return np.column_stack(stats)
-
-
-def _drop_self(dist: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each row's own index from its k+1 neighbours (the last one if ties hid it)."""
-    n, k1 = idx.shape
-    drop = idx == np.arange(n)[:, None]
-    drop[~drop.any(axis=1), k1 - 1] = True  # self not returned: >k+1 rows share its location
-    keep = ~drop
-    return dist[keep].reshape(n, k1 - 1), idx[keep].reshape(n, k1 - 1)
+    def _cells(
+        self, lat: np.ndarray, lon: np.ndarray, income: np.ndarray, leave_self_out: bool
+    ) -> list[np.ndarray]:
+        out = []
+        for degrees, fitted in zip(self.grid_degrees, self.cells_, strict=True):
+            cells = grid_cells(lat, lon, degrees)
+            stats = (
+                out_of_fold_cells(cells, self.neighbour_values_, _GRID_SEED)
+                if leave_self_out
+                else encode_cells(*fitted, cells)
+            )
+            stats[:, 1] *= floored(income)  # the cell's value per income unit at this income
+            out.append(stats)
+        return out
 
 
 def feature_names(
-    *, engineered: bool = True, neighbourhoods: tuple[int, ...] = (8, 40)
+    *,
+    engineered: bool = True,
+    neighbourhoods: tuple[int, ...] = NEIGHBOURHOODS,
+    grid_degrees: tuple[float, ...] = GRID_DEGREES,
 ) -> tuple[str, ...]:
     """Names of the model's input features, in the order ``HousingFeatures`` produces them.
 
     Args:
         engineered: the same flag as ``HousingFeatures``.
         neighbourhoods: the same parameter as ``HousingFeatures``.
+        grid_degrees: the same parameter as ``HousingFeatures``.
 
     Returns:
         The column names of the feature matrix.
@@ -285,8 +288,12 @@ def feature_names(
         *(f"rotated_{d}deg" for d in ROTATIONS_DEG),
         "km_to_coast",
     )
-    neighbours = (f"{stat}_k{k}" for k in neighbourhoods for stat in _NEIGHBOUR_STATS)
-    return (*names, *geo, *neighbours)
+    neighbours = (
+        *(f"{stat}_k{k}" for k in neighbourhoods for stat in NEIGHBOUR_STATS),
+        *(f"{stat}_k{max(neighbourhoods)}" for stat in LOCAL_FIT_STATS),
+    )
+    cells = (f"{stat}_{d:g}deg" for d in grid_degrees for stat in GRID_STATS)
+    return (*names, *geo, *neighbours, *cells)
 
 
 def build_pipeline(

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from model.bundle import MANIFEST, PIPELINE, load_bundle, read_manifest
+from model.bundle import MANIFEST, PIPELINE, load_bundle, read_manifest, write_bundle
 from model.errors import BundleError
 from model.schema import CATEGORICAL, NUMERIC
 
@@ -94,3 +94,17 @@ def test_load_bundle_refuses_when_manifest_has_unknown_field(bundle_copy):
 def test_load_bundle_raises_when_directory_missing(tmp_path):
     with pytest.raises(BundleError, match=r"no such bundle directory"):
         load_bundle(tmp_path / "nope")
+
+
+def test_load_bundle_refuses_when_pickled_pipeline_no_longer_runs(tiny_bundle, tmp_path):
+    """A stale pickle (fitted state this code no longer has) is refused at load, not at predict."""
+    bundle = load_bundle(tiny_bundle)
+    features = bundle.pipeline.steps[0][1]
+    fitted = [k for k in vars(features) if k.endswith("_") and not k.startswith("_")]
+    for name in fitted:  # as if pickled by a version of the class with other fitted state
+        delattr(features, name)
+    fields = bundle.manifest.model_dump(exclude={"files", "format_version"})
+    write_bundle(tmp_path, manifest_fields=fields, pipeline=bundle.pipeline, interval=None,
+                 reference=bundle.reference())
+    with pytest.raises(BundleError, match="does not run with this code"):
+        load_bundle(tmp_path / bundle.version)

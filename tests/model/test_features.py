@@ -91,17 +91,54 @@ def test_pipeline_predicts_finite_when_total_bedrooms_missing() -> None:
     assert np.isfinite(pipeline.predict(query)).all()
 
 
+def target_based_columns() -> list[int]:
+    return [i for i, name in enumerate(feature_names()) if name.startswith(("nbr_", "cell_"))]
+
+
+def test_feature_names_include_neighbour_and_grid_statistics() -> None:
+    names = feature_names(neighbourhoods=(8, 16), grid_degrees=(0.05, 0.25))
+
+    assert "nbr_log_value_fit_at_own_income_k16" in names
+    assert "cell_log_value_0.25deg" in names
+    assert len(names) == len(set(names)) == 16 + 12 + 2 * 6 + 3 + 2 * 3
+
+
 def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:
     frame, y = synthetic()
     changed = y.copy()
     changed[7] = 10 * y[7]
-    names = feature_names()
-    target_based = [i for i, name in enumerate(names) if name.startswith("nbr_")]
+    target_based = target_based_columns()
 
     own = HousingFeatures().fit_transform(frame, y)[7, target_based]
     own_after_change = HousingFeatures().fit_transform(frame, changed)[7, target_based]
 
     np.testing.assert_array_equal(own, own_after_change)
+
+
+def test_fit_transform_ignores_own_target_when_cell_is_shared() -> None:
+    frame, y = synthetic()
+    frame[LATITUDE], frame[LONGITUDE] = 36.01, -120.01  # every row in the same grid cells
+    changed = y.copy()
+    changed[7] = 10 * y[7]
+    target_based = target_based_columns()
+
+    own = HousingFeatures().fit_transform(frame, y)[7, target_based]
+    own_after_change = HousingFeatures().fit_transform(frame, changed)[7, target_based]
+
+    np.testing.assert_array_equal(own, own_after_change)
+
+
+def test_transform_gives_prior_when_grid_cell_unseen_in_training() -> None:
+    frame, y = synthetic()
+    features = HousingFeatures().fit(frame, y)
+    far = frame.head(1).copy()
+    far[LATITUDE], far[LONGITUDE] = 42.4, -114.1  # no synthetic row up there
+    names = feature_names()
+
+    row = features.transform(far)[0]
+
+    assert row[names.index("cell_rows_0.05deg")] == 0.0
+    assert row[names.index("cell_log_value_0.05deg")] == pytest.approx(np.log(y).mean())
 
 
 def test_transform_uses_all_training_rows_when_fitted() -> None:
@@ -157,10 +194,19 @@ def test_build_pipeline_scales_only_linear_models() -> None:
     assert "scale" not in build_pipeline(small_hgb()).named_steps
 
 
-def test_single_row_predict_matches_batch_predict() -> None:
+def test_single_row_predict_matches_batch_predict_bit_for_bit() -> None:
     frame, y = synthetic()
     pipeline = build_pipeline(small_hgb()).fit(frame, y)
 
-    single = np.concatenate([pipeline.predict(frame.iloc[[i]]) for i in range(5)])
+    single = np.concatenate([pipeline.predict(frame.iloc[[i]]) for i in range(20)])
 
-    np.testing.assert_allclose(single, pipeline.predict(frame.head(5)))
+    np.testing.assert_array_equal(single, pipeline.predict(frame.head(20)))
+
+
+def test_single_row_features_match_batch_features_bit_for_bit() -> None:
+    frame, y = synthetic()
+    features = HousingFeatures().fit(frame, y)
+
+    single = np.vstack([features.transform(frame.iloc[[i]]) for i in range(20)])
+
+    np.testing.assert_array_equal(single, features.transform(frame.head(20)))
