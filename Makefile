@@ -56,8 +56,8 @@ container-smoke: venv  ## build the 3 images with podman (runc, Debian base) and
 test: venv tools lint pytest k8s-check container-smoke  ## everything CI runs
 
 bench: venv  ## benchmarks (print numbers; results in docs/)
-	bash bench/predictor_bench.sh
-	$(PY) bench/drift_bench.py
+	bash bench/predictor_bench.sh $(or $(BUNDLE),artifacts/bundles/latest)
+	$(PY) bench/drift_bench.py --bundles $(or $(BUNDLES),artifacts/bundles)
 
 clean:
 	rm -rf artifacts .pytest_cache .mypy_cache .ruff_cache
