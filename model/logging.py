@@ -9,6 +9,8 @@ from typing import Any
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# uvicorn adds the same message with ANSI colour codes for its own console formatter.
+_DROPPED = {"color_message"}
 _SECRET_WORDS = ("secret", "password", "token", "access_key")
 
 
@@ -23,7 +25,7 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _DROPPED and not key.startswith("_"):
                 entry[key] = "***" if any(w in key.lower() for w in _SECRET_WORDS) else value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
