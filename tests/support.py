@@ -11,27 +11,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def train_bundle(housing_csv: Path, root: Path, *extra: str) -> Path:
-    """Run the real ``housing-train`` in a subprocess; returns the new bundle directory."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "training",
-        "--data",
-        str(housing_csv),
-        "--publish-uri",
-        str(root),
-        "--force",
-        *extra,
-    ]
-    result = subprocess.run(
-        cmd,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "HOUSING_GIT_SHA": "testsha0000"},
+def run_training(
+    housing_csv: Path, uri: str | Path, *extra: str, git_sha: str = "testsha0000"
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``housing-train`` in a subprocess, publishing to ``uri``."""
+    cmd = [sys.executable, "-m", "training", "--data", str(housing_csv), "--publish-uri", str(uri)]
+    env = {**os.environ, "HOUSING_GIT_SHA": git_sha} if git_sha else None
+    return subprocess.run(
+        [*cmd, *extra], cwd=REPO, capture_output=True, text=True, timeout=600, env=env
     )
+
+
+def train_bundle(housing_csv: Path, root: Path, *extra: str) -> Path:
+    """Train (always, ``--force``) into ``root``; returns the new bundle directory."""
+    result = run_training(housing_csv, root, "--force", *extra)
     if result.returncode != 0:
         raise RuntimeError(f"training failed ({result.returncode}): {result.stderr[-2000:]}")
     return (root / "latest").resolve()

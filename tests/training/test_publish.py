@@ -12,7 +12,7 @@ import pytest
 from model import s3
 from model.bundle import MANIFEST, load_bundle, write_bundle
 from model.errors import BundleError
-from support import REPO, free_port, train_bundle
+from support import free_port, run_training, train_bundle
 
 
 def test_publish_to_directory_points_latest_at_new_bundle(tiny_bundle):
@@ -90,22 +90,8 @@ def s3_server():
 
 def train_to(housing_csv, uri, git_sha=""):
     """A quick real training run (1,500 rows, no CV, no intervals) publishing to ``uri``."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "training",
-        "--data",
-        str(housing_csv),
-        "--publish-uri",
-        uri,
-        "--sample-rows",
-        "1500",
-        "--cv-folds",
-        "0",
-        "--no-intervals",
-    ]
-    env = {**os.environ, "HOUSING_GIT_SHA": git_sha} if git_sha else None
-    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    quick = ("--sample-rows", "1500", "--cv-folds", "0", "--no-intervals")
+    return run_training(housing_csv, uri, *quick, git_sha=git_sha)
 
 
 def test_publish_to_s3_round_trips_a_loadable_bundle(s3_server, housing_csv, tmp_path):
