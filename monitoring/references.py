@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from model import s3
 from model.bundle import Bundle, load_bundle
-from model.errors import BundleError
+from model.bundle_store import local_bundle
 from model.predict import predict
 from model.schema import RAW_COLUMNS, validate_raw
 from monitoring.events_source import PREDICTION_COLUMN
 
 logger = logging.getLogger(__name__)
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass
@@ -27,19 +24,6 @@ class Reference:
     version: str
     frame: pd.DataFrame
     importance: dict[str, float] | None
-
-
-def _local_bundle(version: str, bundles_uri: str, cache: Path, endpoint: str | None) -> Path:
-    if not _VERSION.match(version):  # it comes from event lines: never let it walk the tree
-        raise BundleError(f"model_version {version!r} is not a valid bundle name")
-    if not s3.is_s3(bundles_uri):
-        return Path(bundles_uri) / version
-    target = cache / version
-    if not (target / "manifest.json").is_file():  # bundles are immutable: a cached one is final
-        partial = cache / f".partial-{version}"
-        s3.download_tree(s3.client(endpoint), f"{bundles_uri.rstrip('/')}/{version}", partial)
-        partial.rename(target)
-    return target
 
 
 def reference_frame(bundle: Bundle) -> pd.DataFrame:
@@ -59,7 +43,7 @@ def load_reference(version: str, bundles_uri: str, cache: Path, endpoint: str | 
         BundleError: no such bundle, or it fails verification.
         PublishError: the S3 download failed.
     """
-    bundle = load_bundle(_local_bundle(version, bundles_uri, cache, endpoint))
+    bundle = load_bundle(local_bundle(bundles_uri, version, cache, endpoint))
     raw = bundle.manifest.metrics.get("importance")
     importance = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else None
     return Reference(version, reference_frame(bundle), importance)

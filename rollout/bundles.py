@@ -12,7 +12,8 @@ from pathlib import Path
 
 from model import s3
 from model.bundle import Bundle, load_bundle
-from model.errors import BundleError
+from model.bundle_store import local_bundle
+from model.errors import BundleError, PublishError
 
 PVC = "pvc://"
 
@@ -33,12 +34,11 @@ def resolve(
         BundleError: nothing found under that name.
     """
     if s3.is_s3(uri):
-        dest = (workdir or Path(tempfile.mkdtemp(prefix="housing-rollout-"))) / uri.rstrip(
-            "/"
-        ).rsplit("/", 1)[-1]
+        root, version = uri.rstrip("/").rsplit("/", 1)
+        cache = workdir or Path(tempfile.mkdtemp(prefix="housing-rollout-"))
         try:
-            return s3.download_tree(s3.client(s3_endpoint_url), uri.rstrip("/"), dest)
-        except Exception as e:  # PublishError or a boto import/credential problem
+            return local_bundle(root, version, cache, s3_endpoint_url)
+        except PublishError as e:
             raise BundleError(f"{uri}: could not download the bundle: {e}") from e
     name = uri[len(PVC) :].rstrip("/").split("/", 1)[-1] if uri.startswith(PVC) else uri
     local = Path(name)
