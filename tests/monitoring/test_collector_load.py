@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,11 @@ import httpx
 import pandas as pd
 
 from monitoring_helpers import kserve_headers, stored_events, v2_request, v2_response
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 INFERENCES, CLIENTS = 400, 8
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start(port: int, tmp: Path) -> subprocess.Popen[bytes]:

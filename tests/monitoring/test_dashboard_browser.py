@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from model.bundle import load_bundle
 from monitoring.job import run
 from monitoring.settings import DriftSettings
 from monitoring_helpers import NOW, write_window
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")
@@ -30,11 +30,6 @@ PANELS = ("Share of drifted columns over time", "Drift score of key columns",
           "Missing-value share per column", "Prediction distribution (mean and quantiles)",
           "Rows scored per model version")
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _fill_workspace(tmp: Path, bundle_dir: Path) -> str:
@@ -66,7 +61,7 @@ def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess[st
 def test_dashboard_renders_panels_with_data_when_opened_in_headless_chromium(
         tmp_path: Path, tiny_bundle: Path) -> None:
     project_id = _fill_workspace(tmp_path, tiny_bundle)
-    port = _free_port()
+    port = free_port()
     ui = subprocess.Popen([sys.executable, "-m", "monitoring.dashboard", "--workspace",
                            str(tmp_path / "ws"), "--port", str(port)], cwd=REPO,
                           env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})

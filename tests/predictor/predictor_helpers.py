@@ -6,7 +6,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,11 @@ import httpx
 import pandas as pd
 
 from model.schema import CATEGORICAL, RAW_COLUMNS
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_ROWS = 300  # the shared server's HOUSING_MAX_BATCH_ROWS
 
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PredictorProcess:
