@@ -63,6 +63,12 @@ def _starting(objects, ready=False, conditions=None):
     )
 
 
+def _canary_10(helm, *, timeout, out):
+    """``housing-rollout canary 10 --bundle-uri <challenger>`` with the fake helm and chart."""
+    args = ["canary", "10", "--bundle-uri", CHALLENGER_URI, "--helm", str(helm)]
+    return main([*args, "--chart", str(CHART), "--timeout", str(timeout)], out=out)
+
+
 def test_wait_returns_when_new_revision_is_ready_at_zero_percent(objects):
     start, _ = plan_canary(CHAMPION_ONLY, 10, CHALLENGER_URI)
     st, waited = _wait(
@@ -147,24 +153,7 @@ def test_canary_starts_bundle_at_zero_then_sets_share_waiting_for_each(
         states(objects.single(), _starting(objects, True), objects.isvc(canary=10)),
     )
     out = io.StringIO()
-    assert (
-        main(
-            [
-                "canary",
-                "10",
-                "--bundle-uri",
-                CHALLENGER_URI,
-                "--helm",
-                str(helm),
-                "--chart",
-                str(CHART),
-                "--timeout",
-                "10",
-            ],
-            out=out,
-        )
-        == 0
-    )
+    assert _canary_10(helm, timeout=10, out=out) == 0
     assert f"canary done: {R2} 10% (latest), {R1} 90% (prev); Ready=True" in out.getvalue()
     assert _upgrades(tmp_path) == [
         f"upgrade housing {CHART} --reuse-values --set challenger.enabled=true --set-string "
@@ -189,22 +178,5 @@ def test_canary_exits_12_with_reason_when_isvc_never_converges(
 ):
     helm = _helm_that_upgrades(tmp_path, CHAMPION_ONLY)
     apiserver.routes[isvc_path()] = (200, objects.single(CHAMPION_URI))
-    assert (
-        main(
-            [
-                "canary",
-                "10",
-                "--bundle-uri",
-                CHALLENGER_URI,
-                "--helm",
-                str(helm),
-                "--chart",
-                str(CHART),
-                "--timeout",
-                "0",
-            ],
-            out=io.StringIO(),
-        )
-        == EXIT_NOT_CONVERGED
-    )
+    assert _canary_10(helm, timeout=0, out=io.StringIO()) == EXIT_NOT_CONVERGED
     assert "the new revision has not been created yet" in capsys.readouterr().err
