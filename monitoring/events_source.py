@@ -1,13 +1,13 @@
-"""Read a window of prediction events fast: plain ``json.loads`` per line into column lists.
+"""Read a window of prediction events fast: ``orjson.loads`` per line into column lists.
 
 Building one pydantic ``PredictionEvent`` per line costs ~10x more than the whole parse; the
 fields the drift job needs are checked by hand here against the same contract (model/events.py).
+orjson parses a line ~3x faster than ``json``, which matters at 100k events.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from model import s3
@@ -84,14 +85,14 @@ def _add(cols: _Columns, event: dict[str, Any]) -> None:
     inputs, prediction = event["inputs"], event["outputs"][PREDICTION]
     n = len(prediction)
     columns = [inputs.get(c) or [None] * n for c in RAW_COLUMNS]
-    if type(event["ts"]) is not str or {len(v) for v in columns} != {n} or not all(
-            type(v) is list for v in (*columns, prediction)):
+    columns.append(prediction)
+    # Checked before anything is appended: a bad event must not leave the columns misaligned.
+    if type(event["ts"]) is not str or any(type(v) is not list or len(v) != n for v in columns):
         raise ValueError("inputs and outputs differ in length")
     cols.ts.append(event["ts"])
     cols.rows.append(n)
-    for c, v in zip(RAW_COLUMNS, columns, strict=True):
-        cols.values[c].extend(v)
-    cols.values[PREDICTION_COLUMN].extend(prediction)
+    for values, v in zip(cols.values.values(), columns, strict=True):
+        values.extend(v)
 
 
 def _frame(cols: _Columns, start: datetime, end: datetime) -> tuple[pd.DataFrame, int]:
@@ -132,12 +133,16 @@ def _read(window: Window, lines: Iterator[tuple[str, int, str]],
           seen: set[str]) -> None:
     for where, number, line in lines:
         try:
-            event = json.loads(line)
+            event = orjson.loads(line)
             kind = event.get("kind", "prediction")
             if kind != "prediction":
                 orphan_ids.append((event["request_id"], kind))
                 continue
-            _add(per_version.setdefault(str(event[VERSION]), _Columns()), event)
+            version = str(event[VERSION])
+            cols = per_version.get(version)
+            if cols is None:
+                cols = per_version[version] = _Columns()
+            _add(cols, event)
             seen.add(event["request_id"])
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             window.malformed += 1
