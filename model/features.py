@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from model.neighbours import (
     GRID_STATS,
+    KERNEL_STATS,
     LOCAL_FIT_STATS,
     NEIGHBOUR_STATS,
     encode_cells,
@@ -31,6 +32,7 @@ from model.neighbours import (
     floored,
     grid_cells,
     kd_tree,
+    kernel_prior,
     neighbour_stats,
     out_of_fold_cells,
     planar_km,
@@ -59,11 +61,10 @@ _CITIES_KM = planar_km(np.array([c[1] for c in CITIES]), np.array([c[2] for c in
 # Rotated axes let axis-aligned tree splits follow the diagonal California coast.
 ROTATIONS_DEG: tuple[int, ...] = (15, 30, 45, 60, 75)
 _ROTATION = np.radians(ROTATIONS_DEG)
-# Districts that count as "on the coast" when measuring the distance to the sea.
-COASTAL: tuple[str, ...] = ("NEAR OCEAN", "NEAR BAY")
 _CATEGORY_VALUES = np.asarray(CATEGORIES[CATEGORICAL], dtype=object)
-# k=16 scores as well as k=40 in CV and halves the KD-tree query at 1000 rows.
-NEIGHBOURHOODS = (8, 16)
+# One neighbourhood of 16: k=16 scores as well as k=40 in CV at half the KD-tree query, and with
+# the kernel statistics (which weight the nearest few most) a separate k=8 block adds nothing.
+NEIGHBOURHOODS = (16,)
 GRID_DEGREES = (0.05, 0.25)
 # Seed of the out-of-fold split of the grid encodings (fit_transform only).
 _GRID_SEED = 0
@@ -109,8 +110,10 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     Output columns (see ``get_feature_names_out``): the raw numeric columns with
     ``total_bedrooms`` imputed, the ratios, one-hot ``ocean_proximity`` and, when ``engineered``,
-    distances to cities and to the coast, rotated coordinates, neighbour statistics and grid-cell
-    target encodings (``model.neighbours``).
+    distances to cities, rotated coordinates, statistics of the nearest training districts
+    (distance-weighted and Gaussian-kernel) and grid-cell target encodings (``model.neighbours``).
+    A distance-to-the-coast column was dropped: with the kernel statistics it added nothing in
+    CV and cost a second KD-tree query (docs/model.md).
 
     ``fit_transform(X, y)`` differs from ``fit(X, y).transform(X)`` on purpose (as in sklearn's
     ``TargetEncoder``): the former leaves each training row out of its own neighbourhood and
@@ -118,8 +121,8 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     Args:
         engineered: add geography and neighbour features; False gives the raw-column baseline.
-        neighbourhoods: sizes k of the neighbourhoods (nearest training rows) to summarise; a
-            small one for the local price level and a wide one for the area's.
+        neighbourhoods: sizes k of the neighbourhoods (nearest training rows) to summarise;
+            the widest also feeds the local fit and the kernel statistics.
         grid_degrees: side, in degrees, of the square cells target-encoded at each scale.
     """
 
@@ -209,15 +212,14 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         lat, lon = _column(X, LATITUDE), _column(X, LONGITUDE)
         xy = planar_km(lat, lon)
         self.tree_ = kd_tree(xy)
+        rooms_per_household = _column(X, ROOMS) / _column(X, HOUSEHOLDS)
         self.neighbour_values_ = target_table(
-            np.asarray(y, dtype=np.float64).ravel(), _column(X, INCOME)
+            np.asarray(y, dtype=np.float64).ravel(), _column(X, INCOME), rooms_per_household
         )
+        self.kernel_prior_ = kernel_prior(self.neighbour_values_)
         self.cells_ = [
             fit_cells(grid_cells(lat, lon, d), self.neighbour_values_) for d in self.grid_degrees
         ]
-        coastal = np.isin(X[CATEGORICAL].to_numpy(dtype=object), COASTAL)
-        # Co-located districts add nothing to a nearest-point query; unique points shrink the tree.
-        self.coast_tree_ = kd_tree(np.unique(xy[coastal] if coastal.any() else xy, axis=0))
 
     def _transform(self, X: pd.DataFrame, *, leave_self_out: bool) -> np.ndarray:
         columns = [_column(X, name) for name in NUMERIC]
@@ -225,25 +227,22 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         bedrooms = np.where(np.isnan(bedrooms), rooms * self.bedrooms_per_room_, bedrooms)
         columns[NUMERIC.index(BEDROOMS)] = bedrooms
         category = X[CATEGORICAL].to_numpy(dtype=object)
-        parts = [
-            *columns,
-            _ratios(rooms, bedrooms, population, households),
-            category[:, None] == _CATEGORY_VALUES[None, :],
-        ]
+        ratios = _ratios(rooms, bedrooms, population, households)
+        parts = [*columns, ratios, category[:, None] == _CATEGORY_VALUES[None, :]]
         if self.engineered:
             xy = planar_km(lat, lon)
-            parts += [_geography(xy), self.coast_tree_.query(xy, k=1)[0]]
-            parts.append(
-                neighbour_stats(
-                    self.tree_,
-                    self.neighbour_values_,
-                    xy,
-                    income,
-                    self.neighbourhoods,
-                    leave_self_out=leave_self_out,
-                )
+            parts.append(_geography(xy))
+            nearest, kernel = neighbour_stats(
+                self.tree_,
+                self.neighbour_values_,
+                self.kernel_prior_,
+                xy,
+                income,
+                ratios[:, 0],
+                self.neighbourhoods,
+                leave_self_out=leave_self_out,
             )
-            parts += self._cells(lat, lon, income, leave_self_out)
+            parts += [nearest, *self._cells(lat, lon, income, leave_self_out), kernel]
         return np.column_stack(parts).astype(np.float64, copy=False)
 
     def _cells(
@@ -286,14 +285,14 @@ def feature_names(
         *(f"km_to_{c[0]}" for c in CITIES),
         "km_to_nearest_city",
         *(f"rotated_{d}deg" for d in ROTATIONS_DEG),
-        "km_to_coast",
     )
     neighbours = (
         *(f"{stat}_k{k}" for k in neighbourhoods for stat in NEIGHBOUR_STATS),
         *(f"{stat}_k{max(neighbourhoods)}" for stat in LOCAL_FIT_STATS),
     )
     cells = (f"{stat}_{d:g}deg" for d in grid_degrees for stat in GRID_STATS)
-    return (*names, *geo, *neighbours, *cells)
+    kernel = (f"{stat}_k{max(neighbourhoods)}" for stat in KERNEL_STATS)
+    return (*names, *geo, *neighbours, *cells, *kernel)
 
 
 def build_pipeline(

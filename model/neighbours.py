@@ -4,7 +4,9 @@ Two kinds, both free of a row's own target when computing training features:
 
 * k nearest training districts (KD-tree in planar km): price level, spread, the neighbours' price
   at this district's income (ratio and a local log-log fit of value on income), distance;
-  leave-self-out in ``fit_transform``.
+  leave-self-out in ``fit_transform``. The same neighbours, weighted by a Gaussian kernel of
+  their distance, give a sharper local picture (price level and spread, value at this district's
+  income and rooms per household, how densely priced districts surround it).
 * Grid cells at several sizes: smoothed mean log value and value per income unit of the training
   rows in the same cell; out-of-fold (as sklearn's ``TargetEncoder``) in ``fit_transform``.
 
@@ -39,6 +41,21 @@ LOCAL_FIT_STATS: tuple[str, ...] = (
     "nbr_income_elasticity",
     "nbr_log_value_fit_residual",
 )
+# Gaussian-kernel statistics over the widest neighbourhood; names get a "_k{k}" suffix.
+KERNEL_STATS: tuple[str, ...] = (
+    "kernel_log_value",
+    "kernel_log_value_std",
+    "kernel_value_at_own_income",
+    "kernel_log_income_vs_own",
+    "kernel_value_at_own_rooms",
+    "kernel_weight",
+)
+# Bandwidth of the kernel: 1 km scored best of 0.5-3 km in CV (docs/model.md). A district's own
+# block is what prices it; the kernel lets the nearest few dominate where the k-NN mean cannot.
+KERNEL_KM = 1.0
+# Prior weight (in kernel units) of the state-wide means: a district with no close neighbour falls
+# back to them instead of to one far district's price.
+_KERNEL_PRIOR = 0.5
 # Per grid size; names get a "_{degrees}deg" suffix.
 GRID_STATS: tuple[str, ...] = ("cell_log_value", "cell_value_at_own_income", "cell_rows")
 # Inverse-distance weights get this offset so co-located districts do not dominate.
@@ -46,12 +63,14 @@ _WEIGHT_OFFSET_KM = 0.5
 # Incomes are floored: the value is capped, so tiny incomes would explode value per income.
 _INCOME_FLOOR = 0.5
 # Local fit of log value on log income: the slope is shrunk towards a typical state-wide
-# elasticity, so 8 neighbours with similar incomes do not give a wild slope.
+# elasticity, so a few neighbours with similar incomes do not give a wild slope.
 _ELASTICITY_PRIOR = 0.8
 _ELASTICITY_SHRINK = 0.1
 # Grid cells: prior weight (in rows) of the global mean, and the folds of the out-of-fold fit.
 _GRID_PRIOR_ROWS = 5.0
 _GRID_FOLDS = 5
+# The kernel prior of a training row comes from the other folds, split once with this seed.
+_PRIOR_FOLDS, _PRIOR_SEED = 5, 0
 
 
 def planar_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -65,13 +84,38 @@ def floored(income: np.ndarray) -> np.ndarray:
     return out
 
 
-def target_table(value: np.ndarray, income: np.ndarray) -> np.ndarray:
-    """Per training row: log value, value per income unit, income and log income (by column)."""
+# Columns of ``target_table``.
+_LOG_VALUE, _PER_INCOME, _INCOME, _LOG_INCOME, _LOG_VALUE_SQ, _PER_ROOMS = range(6)
+# The columns the kernel averages, in the order ``_kernel`` reads them.
+_KERNEL_COLUMNS = [_LOG_VALUE, _LOG_VALUE_SQ, _PER_INCOME, _LOG_INCOME, _PER_ROOMS]
+
+
+def target_table(
+    value: np.ndarray, income: np.ndarray, rooms_per_household: np.ndarray
+) -> np.ndarray:
+    """Per training row: log value, value per income unit, income, log income, squared log value
+    and value per room-per-household (by column)."""
     income = floored(income)
+    log_value = np.log(value)
     # Fortran order: ``neighbour_stats`` gathers one column at a time.
     return np.asfortranarray(
-        np.column_stack([np.log(value), value / income, income, np.log(income)])
+        np.column_stack(
+            [
+                log_value,
+                value / income,
+                income,
+                np.log(income),
+                log_value * log_value,
+                value / rooms_per_household,
+            ]
+        )
     )
+
+
+def kernel_prior(table: np.ndarray) -> np.ndarray:
+    """The state-wide means the kernel statistics shrink towards (``_KERNEL_COLUMNS`` order)."""
+    prior: np.ndarray = table[:, _KERNEL_COLUMNS].mean(axis=0)
+    return prior
 
 
 def kd_tree(xy: np.ndarray) -> KDTree:
@@ -91,32 +135,44 @@ def drop_self(dist: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def neighbour_stats(
     tree: KDTree,
     table: np.ndarray,
+    prior: np.ndarray,
     xy: np.ndarray,
     income: np.ndarray,
+    rooms_per_household: np.ndarray,
     neighbourhoods: tuple[int, ...],
     *,
     leave_self_out: bool,
-) -> np.ndarray:
-    """``NEIGHBOUR_STATS`` per k in ``neighbourhoods``, then ``LOCAL_FIT_STATS`` of the widest.
+) -> tuple[np.ndarray, np.ndarray]:
+    """``NEIGHBOUR_STATS`` per k in ``neighbourhoods`` and ``LOCAL_FIT_STATS`` of the widest;
+    ``KERNEL_STATS`` of the widest, from the same query.
 
     Args:
         tree: KD-tree of the training rows' planar coordinates.
         table: ``target_table`` of the training rows.
+        prior: ``kernel_prior`` of the training rows.
         xy: planar coordinates of the rows to describe.
         income: their median income.
+        rooms_per_household: their rooms per household.
         neighbourhoods: the sizes k, each giving one block of columns.
         leave_self_out: the rows are the training rows; skip each one's own entry.
 
     Returns:
         A ``(len(xy), len(NEIGHBOUR_STATS) * len(neighbourhoods) + len(LOCAL_FIT_STATS))``
-        array.
+        array and a ``(len(xy), len(KERNEL_STATS))`` array.
     """
     widest = max(neighbourhoods)
-    dist, idx = tree.query(xy, k=widest + 1 if leave_self_out else widest)
+    # Every statistic is a sum over a row's neighbours, so their order matters only to take the
+    # k nearest of a wider query or to drop the farthest; skipping the sort saves ~10 % of it.
+    ordered = leave_self_out or len(neighbourhoods) > 1
+    dist, idx = tree.query(
+        xy, k=widest + 1 if leave_self_out else widest, sort_results=ordered
+    )
     if leave_self_out:
         dist, idx = drop_self(dist, idx)
-    # One contiguous (rows, widest) gather per column of the table, nearest neighbour first.
-    log_value, per_income, nbr_income, nbr_log_income = (table[:, j][idx] for j in range(4))
+    # One contiguous (rows, widest) gather per column of the table.
+    log_value, per_income, nbr_income, nbr_log_income, log_value_sq, per_rooms = (
+        table[:, j][idx] for j in range(table.shape[1])
+    )
     income = floored(income)
     log_income = np.log(income)
     stats = []
@@ -134,7 +190,37 @@ def neighbour_stats(
     if k != widest:
         weight = _weights(dist)
     stats += _local_fit(weight, log_value, nbr_log_income, log_income)
-    return np.column_stack(stats)
+    kernel = np.exp(-0.5 * (dist / KERNEL_KM) ** 2)
+    gathered = (log_value, log_value_sq, per_income, nbr_log_income, per_rooms)
+    if leave_self_out:  # a training row's prior must not contain its own target
+        prior = _out_of_fold_prior(table)
+    kernel_stats = _kernel(kernel, gathered, prior, income, log_income, rooms_per_household)
+    return np.column_stack(stats), np.column_stack(kernel_stats)
+
+
+def _kernel(
+    kernel: np.ndarray,
+    gathered: tuple[np.ndarray, ...],
+    prior: np.ndarray,
+    income: np.ndarray,
+    log_income: np.ndarray,
+    rooms_per_household: np.ndarray,
+) -> list[np.ndarray]:
+    """Kernel-weighted means shrunk towards the prior, turned into ``KERNEL_STATS``."""
+    total = kernel.sum(axis=1)
+    denominator = total + _KERNEL_PRIOR
+    log_value, log_value_sq, per_income, nbr_log_income, per_rooms = (
+        ((kernel * values).sum(axis=1) + _KERNEL_PRIOR * p) / denominator
+        for values, p in zip(gathered, prior.T, strict=True)  # prior: one row, or one per row
+    )
+    return [
+        log_value,
+        np.sqrt(np.maximum(log_value_sq - log_value * log_value, 0.0)),
+        per_income * income,
+        log_income - nbr_log_income,
+        per_rooms * rooms_per_household,
+        np.log1p(total),
+    ]
 
 
 def _weights(dist: np.ndarray) -> np.ndarray:
@@ -189,6 +275,15 @@ def encode_cells(ids: np.ndarray, encoding: np.ndarray, cells: np.ndarray) -> np
     pos = np.minimum(np.searchsorted(ids, cells), len(ids) - 1)
     pos[ids[pos] != cells] = len(ids)
     return encoding[pos]
+
+
+def _out_of_fold_prior(table: np.ndarray) -> np.ndarray:
+    """``kernel_prior`` per training row, from the folds that exclude it (exactly free of it)."""
+    out = np.empty((len(table), len(_KERNEL_COLUMNS)))
+    folds = KFold(_PRIOR_FOLDS, shuffle=True, random_state=_PRIOR_SEED)
+    for fit_idx, own_idx in folds.split(table):
+        out[own_idx] = kernel_prior(table[fit_idx])
+    return out
 
 
 def out_of_fold_cells(cells: np.ndarray, table: np.ndarray, seed: int) -> np.ndarray:

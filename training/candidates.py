@@ -26,20 +26,20 @@ SEED = 42
 CHAMPION = "hist_gradient_boosting"
 
 # Chosen by 5-fold CV on the training part among the models that fit the serving budget
-# (docs/model.md: <= 5.5 ms CPU per 1-row request). HistGradientBoosting's predict loops over trees
-# in Python (~6 us per tree per call) and walks every tree for every row, so latency grows with
-# max_iter x depth: 150 depth-6 trees at learning rate 0.1 serve a 1-row request in 3.6 ms CPU
-# (CV 40,291). "hist_gradient_boosting_300" (300 trees at 0.05) has the best CV of all (39,863)
-# but costs 6.7 ms: take it where accuracy matters more than latency. A fixed number of boosting
-# rounds (no early stopping) keeps training deterministic and avoids holding out 10 % of the rows.
+# (docs/model.md: <= 5.5 ms CPU per 1-row and <= 13 ms per 1000-row request). HistGradientBoosting
+# walks every tree for every row (~50 ns per row per depth-6 tree) and loops over its trees in
+# Python (~6 us per tree per call), so latency grows with max_iter x depth. With the Gaussian-kernel
+# neighbour features, 75 trees at learning rate 0.15 score CV 40,015, better than 150 trees on the
+# older features (40,292), and serve a 1000-row request in ~12 ms CPU. 100-120 trees score CV
+# 39,916-40,068 but cost 13.5-15 ms. A fixed number of boosting rounds (no early stopping) keeps
+# training deterministic and avoids holding out 10 % of the rows.
 _CHAMPION_PARAMS: dict[str, object] = {
-    "max_iter": 150,
-    "learning_rate": 0.1,
+    "max_iter": 75,
+    "learning_rate": 0.15,
     "max_leaf_nodes": 63,
-    # Every row walks every tree to a leaf: capping the depth at 6 cuts 1000-row predict time by
-    # a third (12 -> 8 ms for the trees) for +230 CV RMSE (40,135 -> 40,366), within fold noise.
+    # Every row walks every tree to a leaf: the depth cap bounds that walk.
     "max_depth": 6,
-    # Fewer, larger leaves and an l2 penalty tame the larger learning rate (CV 40,575 -> 40,135).
+    # Fewer, larger leaves and an l2 penalty tame the high learning rate.
     "min_samples_leaf": 40,
     "l2_regularization": 5.0,
     # The geography and neighbour features are strongly correlated; each split seeing a third of
@@ -48,9 +48,9 @@ _CHAMPION_PARAMS: dict[str, object] = {
     "early_stopping": False,
     "random_state": SEED,
 }
-# Twice the trees at half the rate: the best CV (39,863) for about twice the predict cost.
+# Four times the trees at a third of the rate, for where accuracy matters more than latency.
 _ACCURATE_PARAMS: dict[str, object] = {**_CHAMPION_PARAMS, "max_iter": 300, "learning_rate": 0.05}
-# The first pass's champion: 600 trees of unbounded depth, CV 40,046, ~4x the predict cost.
+# The first pass's champion: 600 trees of unbounded depth, ~10x the predict cost.
 _LARGE_PARAMS: dict[str, object] = {
     **_CHAMPION_PARAMS,
     "max_iter": 600,

@@ -92,15 +92,18 @@ def test_pipeline_predicts_finite_when_total_bedrooms_missing() -> None:
 
 
 def target_based_columns() -> list[int]:
-    return [i for i, name in enumerate(feature_names()) if name.startswith(("nbr_", "cell_"))]
+    target_based = ("nbr_", "cell_", "kernel_")
+    return [i for i, name in enumerate(feature_names()) if name.startswith(target_based)]
 
 
-def test_feature_names_include_neighbour_and_grid_statistics() -> None:
+def test_feature_names_include_neighbour_kernel_and_grid_statistics() -> None:
     names = feature_names(neighbourhoods=(8, 16), grid_degrees=(0.05, 0.25))
 
     assert "nbr_log_value_fit_at_own_income_k16" in names
     assert "cell_log_value_0.25deg" in names
-    assert len(names) == len(set(names)) == 16 + 12 + 2 * 6 + 3 + 2 * 3
+    assert "kernel_value_at_own_rooms_k16" in names
+    # raw + ratios + one-hot, cities + rotations, 6 per k, local fit, 3 per grid size, kernel
+    assert len(names) == len(set(names)) == 16 + 11 + 2 * 6 + 3 + 2 * 3 + 6
 
 
 def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:
