@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from model.geography import GEOGRAPHY_FEATURES, geography, planar_km
 from model.neighbours import (
     GRID_STATS,
     KERNEL_STATS,
@@ -35,7 +36,6 @@ from model.neighbours import (
     kernel_prior,
     neighbour_stats,
     out_of_fold_cells,
-    planar_km,
     target_table,
 )
 from model.schema import CATEGORICAL, CATEGORIES, NUMERIC
@@ -49,18 +49,6 @@ RATIO_FEATURES: tuple[str, ...] = (
     "population_per_household",
 )
 
-# (name, latitude, longitude): the metropolitan centres that drive California prices.
-CITIES: tuple[tuple[str, float, float], ...] = (
-    ("san_francisco", 37.7749, -122.4194),
-    ("los_angeles", 34.0522, -118.2437),
-    ("san_diego", 32.7157, -117.1611),
-    ("san_jose", 37.3382, -121.8863),
-    ("sacramento", 38.5816, -121.4944),
-)
-_CITIES_KM = planar_km(np.array([c[1] for c in CITIES]), np.array([c[2] for c in CITIES]))
-# Rotated axes let axis-aligned tree splits follow the diagonal California coast.
-ROTATIONS_DEG: tuple[int, ...] = (15, 30, 45, 60, 75)
-_ROTATION = np.radians(ROTATIONS_DEG)
 _CATEGORY_VALUES = np.asarray(CATEGORIES[CATEGORICAL], dtype=object)
 # One neighbourhood of 16: k=16 scores as well as k=40 in CV at half the KD-tree query, and with
 # the kernel statistics (which weight the nearest few most) a separate k=8 block adds nothing.
@@ -96,13 +84,6 @@ def _ratios(
 ) -> np.ndarray:
     # The schema guarantees rooms >= 1 and households >= 1, so no division by zero.
     return np.column_stack([rooms / households, bedrooms / rooms, population / households])
-
-
-def _geography(xy: np.ndarray) -> np.ndarray:
-    diff = xy[:, None, :] - _CITIES_KM[None, :, :]
-    dist = np.sqrt((diff * diff).sum(axis=2))
-    rotated = xy[:, :1] * np.cos(_ROTATION) + xy[:, 1:] * np.sin(_ROTATION)
-    return np.column_stack([dist, dist.min(axis=1), rotated])
 
 
 class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -231,7 +212,7 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         parts = [*columns, ratios, category[:, None] == _CATEGORY_VALUES[None, :]]
         if self.engineered:
             xy = planar_km(lat, lon)
-            parts.append(_geography(xy))
+            parts.append(geography(xy))
             nearest, kernel = neighbour_stats(
                 self.tree_,
                 self.neighbour_values_,
@@ -281,18 +262,13 @@ def feature_names(
     names = (*NUMERIC, *RATIO_FEATURES, *one_hot)
     if not engineered:
         return names
-    geo = (
-        *(f"km_to_{c[0]}" for c in CITIES),
-        "km_to_nearest_city",
-        *(f"rotated_{d}deg" for d in ROTATIONS_DEG),
-    )
     neighbours = (
         *(f"{stat}_k{k}" for k in neighbourhoods for stat in NEIGHBOUR_STATS),
         *(f"{stat}_k{max(neighbourhoods)}" for stat in LOCAL_FIT_STATS),
     )
     cells = (f"{stat}_{d:g}deg" for d in grid_degrees for stat in GRID_STATS)
     kernel = (f"{stat}_k{max(neighbourhoods)}" for stat in KERNEL_STATS)
-    return (*names, *geo, *neighbours, *cells, *kernel)
+    return (*names, *GEOGRAPHY_FEATURES, *neighbours, *cells, *kernel)
 
 
 def build_pipeline(
