@@ -106,29 +106,28 @@ def test_feature_names_include_neighbour_kernel_and_grid_statistics() -> None:
     assert len(names) == len(set(names)) == 16 + 11 + 2 * 6 + 3 + 2 * 3 + 6
 
 
-def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:
-    frame, y = synthetic()
+def own_target_features(frame: pd.DataFrame, y: np.ndarray, row: int = 7) -> np.ndarray:
+    """Row ``row``'s target-based training features before and after its target is x10."""
     changed = y.copy()
-    changed[7] = 10 * y[7]
+    changed[row] = 10 * y[row]
     target_based = target_based_columns()
+    return np.stack([HousingFeatures().fit_transform(frame, target)[row, target_based]
+                     for target in (y, changed)])
 
-    own = HousingFeatures().fit_transform(frame, y)[7, target_based]
-    own_after_change = HousingFeatures().fit_transform(frame, changed)[7, target_based]
 
-    np.testing.assert_array_equal(own, own_after_change)
+def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:
+    before, after = own_target_features(*synthetic())
+
+    np.testing.assert_array_equal(before, after)
 
 
 def test_fit_transform_ignores_own_target_when_cell_is_shared() -> None:
     frame, y = synthetic()
     frame[LATITUDE], frame[LONGITUDE] = 36.01, -120.01  # every row in the same grid cells
-    changed = y.copy()
-    changed[7] = 10 * y[7]
-    target_based = target_based_columns()
 
-    own = HousingFeatures().fit_transform(frame, y)[7, target_based]
-    own_after_change = HousingFeatures().fit_transform(frame, changed)[7, target_based]
+    before, after = own_target_features(frame, y)
 
-    np.testing.assert_array_equal(own, own_after_change)
+    np.testing.assert_array_equal(before, after)
 
 
 def test_transform_gives_prior_when_grid_cell_unseen_in_training() -> None:
