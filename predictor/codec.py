@@ -60,11 +60,10 @@ def _numbers(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
 
 
 def _strings(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
     if set(map(type, values)) == {str}:  # what JSON clients send: one C-level pass, no checks
-        out = np.empty(len(values), dtype=object)
         out[:] = values
         return out
-    out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
         if isinstance(v, bytes):  # gRPC and the binary extension carry BYTES as bytes
             try:
