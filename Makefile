@@ -39,8 +39,9 @@ demo: venv  ## the main job end to end in local mode: data, train, batch, serve,
 stop:  ## stop the predictor and dashboard that `make demo` left running
 	bash scripts/demo-stop.sh
 
-lint: venv
+lint: venv  ## ruff (lint and format) and mypy --strict
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy --strict model predictor rollout
 
 pytest: venv

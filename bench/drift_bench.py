@@ -37,10 +37,16 @@ def write_events(root: Path, bundle_dir: Path, n: int, end: datetime) -> str:
     stamps = [end - timedelta(seconds=float(s)) for s in np.linspace(3600 * 23, 1, n)]
     writer = EventStoreWriter(root, "bench")
     records = rows.to_dict(orient="records")
-    events = (PredictionEvent(ts=ts, request_id=uuid.uuid4().hex, model_version=bundle.version,
-                              inputs={c: [r[c]] for c in RAW_COLUMNS},
-                              outputs={PREDICTION: [float(r["prediction"])]})
-              for ts, r in zip(stamps, records, strict=True))
+    events = (
+        PredictionEvent(
+            ts=ts,
+            request_id=uuid.uuid4().hex,
+            model_version=bundle.version,
+            inputs={c: [r[c]] for c in RAW_COLUMNS},
+            outputs={PREDICTION: [float(r["prediction"])]},
+        )
+        for ts, r in zip(stamps, records, strict=True)
+    )
     writer.write(events)
     return bundle.version
 
@@ -53,16 +59,35 @@ def main() -> None:
     end = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        version = write_events(Path(tmp) / "events", (args.bundles / "latest").resolve(),
-                               args.events, end)
+        version = write_events(
+            Path(tmp) / "events", (args.bundles / "latest").resolve(), args.events, end
+        )
         print(f"wrote {args.events} events of {version} in {time.perf_counter() - t0:.1f} s")
-        cmd = [sys.executable, "-m", "monitoring", "--events-uri", f"{tmp}/events",
-               "--bundles-uri", str(args.bundles), "--workspace", f"{tmp}/ws",
-               "--reports-dir", f"{tmp}/reports", "--end", end.isoformat(),
-               "--window-hours", "24"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "monitoring",
+            "--events-uri",
+            f"{tmp}/events",
+            "--bundles-uri",
+            str(args.bundles),
+            "--workspace",
+            f"{tmp}/ws",
+            "--reports-dir",
+            f"{tmp}/reports",
+            "--end",
+            end.isoformat(),
+            "--window-hours",
+            "24",
+        ]
         t0 = time.perf_counter()
-        result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
-                                env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
+        result = subprocess.run(
+            cmd,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"},
+        )
         wall = time.perf_counter() - t0
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
@@ -70,9 +95,11 @@ def main() -> None:
         output = (result.stdout + result.stderr)[-3000:]
         sys.exit(f"drift job failed ({result.returncode}): {output}")
     print((result.stdout.strip().splitlines() or ["(no summary)"])[-1][:400])
-    print(f"drift job: {args.events} events, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
-          f"{peak_mb:.0f} MB (targets: <= 10 s wall, <= 600 MB); load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"drift job: {args.events} events, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
+        f"{peak_mb:.0f} MB (targets: <= 10 s wall, <= 600 MB); load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

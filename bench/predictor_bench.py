@@ -39,8 +39,14 @@ def body(rows: pd.DataFrame) -> dict:
     inputs = []
     for c in RAW_COLUMNS:
         data = [None if v != v else v for v in rows[c].tolist()]
-        inputs.append({"name": c, "datatype": "BYTES" if c == CATEGORICAL else "FP64",
-                       "shape": [len(rows)], "data": data})
+        inputs.append(
+            {
+                "name": c,
+                "datatype": "BYTES" if c == CATEGORICAL else "FP64",
+                "shape": [len(rows)],
+                "data": data,
+            }
+        )
     return {"inputs": inputs}
 
 
@@ -51,6 +57,7 @@ def cpu_ms(pid: int) -> float:
 
 def floor_ms(bundle_dir: Path, rows: pd.DataFrame, seconds: float = 3.0) -> float:
     from threadpoolctl import threadpool_limits
+
     bundle = load_bundle(bundle_dir)
     with threadpool_limits(1):
         predict(bundle, validate_raw(rows))
@@ -62,18 +69,39 @@ def floor_ms(bundle_dir: Path, rows: pd.DataFrame, seconds: float = 3.0) -> floa
 
 
 def wrk(url: str, lua: Path, clients: int, seconds: int) -> dict:
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{clients}", f"-d{seconds}s",
-                          "--latency", "-s", str(lua), url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(lua),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()
         return float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
+
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"requests": requests, "p50": ms("50%"), "p99": ms("99%"),
-            "errors": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+    return {
+        "requests": requests,
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
 
 
 def main() -> int:
@@ -88,8 +116,20 @@ def main() -> int:
     data = pd.read_csv(args.data)[list(RAW_COLUMNS)]
     tmp = Path(tempfile.mkdtemp(prefix="predictor-bench-"))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HOUSING_LOG_LEVEL": "INFO"}
-    cmd = ["taskset", "-c", "0", sys.executable, "-m", "predictor", "--model_dir",
-           str(args.bundle), "--http_port", str(args.port), "--enable_grpc", "false"]
+    cmd = [
+        "taskset",
+        "-c",
+        "0",
+        sys.executable,
+        "-m",
+        "predictor",
+        "--model_dir",
+        str(args.bundle),
+        "--http_port",
+        str(args.port),
+        "--enable_grpc",
+        "false",
+    ]
     log = (tmp / "server.log").open("w")
     server = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{args.port}/v2/models/housing/infer"
@@ -100,16 +140,19 @@ def main() -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        print(f"{'rows':>5} {'clients':>7} {'req/s':>8} {'rows/s':>9} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'errors':>6} {'CPU ms/req':>10} {'floor ms':>8}")
+        print(
+            f"{'rows':>5} {'clients':>7} {'req/s':>8} {'rows/s':>9} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'errors':>6} {'CPU ms/req':>10} {'floor ms':>8}"
+        )
         for size in map(int, args.sizes.split(",")):
             rows = data.sample(size, random_state=size).reset_index(drop=True)
             payload = tmp / f"body-{size}.json"
             payload.write_text(json.dumps(body(rows)))
             lua = tmp / f"post-{size}.lua"
             lua.write_text(LUA.format(body=payload))
-            check = httpx.post(url, content=payload.read_bytes(),
-                               headers={"content-type": "application/json"})
+            check = httpx.post(
+                url, content=payload.read_bytes(), headers={"content-type": "application/json"}
+            )
             check.raise_for_status()
             floor = floor_ms(args.bundle, rows)
             for clients in map(int, args.clients.split(",")):
@@ -118,10 +161,12 @@ def main() -> int:
                 r = wrk(url, lua, clients, args.seconds)
                 cpu = (cpu_ms(server.pid) - before) / max(r["requests"], 1)
                 rps = r["requests"] / args.seconds
-                print(f"{size:>5} {clients:>7} {rps:>8.0f} {rps * size:>9.0f} {r['p50']:>7.2f} "
-                      f"{r['p99']:>7.2f} {r['errors']:>6} {cpu:>10.2f} {floor:>8.2f}"
-                      + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""),
-                      flush=True)
+                print(
+                    f"{size:>5} {clients:>7} {rps:>8.0f} {rps * size:>9.0f} {r['p50']:>7.2f} "
+                    f"{r['p99']:>7.2f} {r['errors']:>6} {cpu:>10.2f} {floor:>8.2f}"
+                    + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""),
+                    flush=True,
+                )
     finally:
         server.terminate()
         server.wait(60)

@@ -156,9 +156,7 @@ def neighbour_stats(
     # Every statistic is a sum over a row's neighbours, so their order matters only to take the
     # k nearest of a wider query or to drop the farthest; skipping the sort saves ~10 % of it.
     ordered = leave_self_out or len(neighbourhoods) > 1
-    dist, idx = tree.query(
-        xy, k=widest + 1 if leave_self_out else widest, sort_results=ordered
-    )
+    dist, idx = tree.query(xy, k=widest + 1 if leave_self_out else widest, sort_results=ordered)
     if leave_self_out:
         dist, idx = drop_self(dist, idx)
     # One contiguous (rows, widest) gather per column of the table.

@@ -18,14 +18,23 @@ def main(argv: list[str] | None = None) -> None:
     """Parse flags (each overrides its HOUSING_* env var), run the job once, exit with its code."""
     os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently telemetry off, before it is imported
     p = argparse.ArgumentParser(prog="housing-drift", description=__doc__)
-    for flag in ("events-uri", "bundles-uri", "workspace", "reports-dir", "start", "end",
-                 "state-file", "project"):
+    for flag in (
+        "events-uri",
+        "bundles-uri",
+        "workspace",
+        "reports-dir",
+        "start",
+        "end",
+        "state-file",
+        "project",
+    ):
         p.add_argument(f"--{flag}")
     p.add_argument("--window-hours", type=float)
     p.add_argument("--fail-on-drift", action="store_true", default=None)
     args = {k.replace("-", "_"): v for k, v in vars(p.parse_args(argv)).items() if v is not None}
     from monitoring.job import run
     from monitoring.settings import DriftSettings
+
     log = logging.getLogger("monitoring")
     try:
         settings = DriftSettings(**args)

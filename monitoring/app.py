@@ -24,10 +24,12 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.collector_pending_dir.mkdir(parents=True, exist_ok=True)
-        collector = Collector(open_sink(settings.events_uri, settings.s3_endpoint_url),
-                              PendingLog(settings.collector_pending_dir),
-                              orphan_timeout_s=settings.collector_orphan_timeout_s,
-                              max_batch=settings.collector_max_batch)
+        collector = Collector(
+            open_sink(settings.events_uri, settings.s3_endpoint_url),
+            PendingLog(settings.collector_pending_dir),
+            orphan_timeout_s=settings.collector_orphan_timeout_s,
+            max_batch=settings.collector_max_batch,
+        )
         await collector.start()
         app.state.collector = collector
         yield
@@ -41,16 +43,23 @@ def create_app(settings: CollectorSettings) -> FastAPI:
         try:
             half = parse(request.headers, body, time.time())
         except BadEvent as e:
-            logger.warning("cloudevent_rejected", extra={"request_id": request.headers.get(
-                "ce-id"), "status": e.status, "reason": str(e)})
+            logger.warning(
+                "cloudevent_rejected",
+                extra={
+                    "request_id": request.headers.get("ce-id"),
+                    "status": e.status,
+                    "reason": str(e),
+                },
+            )
             return JSONResponse({"error": str(e)}, status_code=e.status)
         try:
             status = await app.state.collector.receive(half)
         except Exception as e:  # the HTTP boundary: the sender must not think it was stored
             logger.error("cloudevent_not_stored", extra={"request_id": half.id, "error": str(e)})
             return JSONResponse({"error": f"event store unavailable: {e}"}, status_code=503)
-        logger.info("cloudevent", extra={"request_id": half.id, "kind": half.kind,
-                                         "status": status})
+        logger.info(
+            "cloudevent", extra={"request_id": half.id, "kind": half.kind, "status": status}
+        )
         # Exactly 200: KServe's worker logs any other status as a failed delivery.
         return JSONResponse({"status": status, "id": half.id})
 

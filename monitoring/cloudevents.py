@@ -24,11 +24,12 @@ from model.events import PredictionEvent
 
 REQUEST_TYPE = "org.kubeflow.serving.inference.request"
 RESPONSE_TYPE = "org.kubeflow.serving.inference.response"
-TYPES: dict[str, Literal["request", "response"]] = {REQUEST_TYPE: "request",
-                                                     RESPONSE_TYPE: "response"}
+TYPES: dict[str, Literal["request", "response"]] = {
+    REQUEST_TYPE: "request",
+    RESPONSE_TYPE: "response",
+}
 REQUIRED = ("ce-id", "ce-type", "ce-source", "ce-specversion")
-EXTENSIONS = ("ce-time", "ce-inferenceservicename", "ce-namespace", "ce-component",
-              "ce-endpoint")
+EXTENSIONS = ("ce-time", "ce-inferenceservicename", "ce-namespace", "ce-component", "ce-endpoint")
 UNKNOWN_VERSION = "unknown"
 
 
@@ -56,17 +57,31 @@ class Half:
 
     def to_record(self) -> dict[str, Any]:
         """The pending-log record of this half."""
-        return {"op": "add", "key": self.key, "id": self.id, "kind": self.kind,
-                "received": self.received, "attrs": self.attrs, "tensors": self.tensors,
-                "model_name": self.model_name, "model_version": self.model_version}
+        return {
+            "op": "add",
+            "key": self.key,
+            "id": self.id,
+            "kind": self.kind,
+            "received": self.received,
+            "attrs": self.attrs,
+            "tensors": self.tensors,
+            "model_name": self.model_name,
+            "model_version": self.model_version,
+        }
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Half:
         """Inverse of ``to_record``."""
-        return cls(id=record["id"], kind=record["kind"], received=record["received"],
-                   attrs=record["attrs"], tensors=record["tensors"],
-                   model_name=record.get("model_name"), model_version=record.get("model_version"),
-                   key=record["key"])
+        return cls(
+            id=record["id"],
+            kind=record["kind"],
+            received=record["received"],
+            attrs=record["attrs"],
+            tensors=record["tensors"],
+            model_name=record.get("model_name"),
+            model_version=record.get("model_version"),
+            key=record["key"],
+        )
 
 
 def _flatten(data: Any) -> list[Any]:
@@ -83,8 +98,11 @@ def _tensors(body: Mapping[str, Any], key: str) -> dict[str, list[Any]]:
         raise BadEvent(f"body: not a V2 inference payload: '{key}' must be a non-empty list")
     out: dict[str, list[Any]] = {}
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) \
-                or "data" not in item:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("name"), str)
+            or "data" not in item
+        ):
             raise BadEvent(f"body.{key}[{i}]: a V2 tensor needs 'name' and 'data'")
         out[item["name"]] = _flatten(item["data"])
     return out
@@ -103,8 +121,11 @@ def parse(headers: Mapping[str, str], body: bytes, received: float) -> Half:
         BadEvent: with every problem of the headers, or the first of the body.
     """
     if headers.get("content-type", "").startswith("application/cloudevents"):
-        raise BadEvent("structured content mode is not supported: KServe's logger sends binary "
-                       "mode (ce-* headers, the payload as body)", 415)
+        raise BadEvent(
+            "structured content mode is not supported: KServe's logger sends binary "
+            "mode (ce-* headers, the payload as body)",
+            415,
+        )
     missing = [h for h in REQUIRED if not headers.get(h)]
     problems = [f"{h}: missing header" for h in missing]
     if "ce-specversion" not in missing and headers["ce-specversion"] != "1.0":
@@ -125,9 +146,15 @@ def parse(headers: Mapping[str, str], body: bytes, received: float) -> Half:
         half = Half(headers["ce-id"], kind, received, attrs, _tensors(payload, "inputs"))
     else:
         name, version = payload.get("model_name"), payload.get("model_version")
-        half = Half(headers["ce-id"], kind, received, attrs, _tensors(payload, "outputs"),
-                    model_name=name if isinstance(name, str) else None,
-                    model_version=str(version) if version else None)
+        half = Half(
+            headers["ce-id"],
+            kind,
+            received,
+            attrs,
+            _tensors(payload, "outputs"),
+            model_name=name if isinstance(name, str) else None,
+            model_version=str(version) if version else None,
+        )
     # Fail now, while the sender still gets the answer, not when the partner arrives.
     to_event(half if kind == "request" else None, half if kind == "response" else None)
     return half
@@ -149,8 +176,9 @@ def _clean(values: list[Any]) -> list[Any]:
     return [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
 
 
-def to_event(request: Half | None, response: Half | None, *, error: str | None = None
-             ) -> PredictionEvent:
+def to_event(
+    request: Half | None, response: Half | None, *, error: str | None = None
+) -> PredictionEvent:
     """A PredictionEvent of a pair, or of one orphan half.
 
     Raises:
@@ -159,17 +187,28 @@ def to_event(request: Half | None, response: Half | None, *, error: str | None =
     first = request or response
     if first is None:
         raise ValueError("to_event needs at least one half")
-    kind = "prediction" if request and response else (
-        "request_only" if request else "response_only")
-    name = (response.model_name if response else None) or first.attrs.get(
-        "ce-inferenceservicename") or "housing"
+    kind = (
+        "prediction" if request and response else ("request_only" if request else "response_only")
+    )
+    name = (
+        (response.model_name if response else None)
+        or first.attrs.get("ce-inferenceservicename")
+        or "housing"
+    )
     try:
         return PredictionEvent(
-            ts=_ts(first), request_id=first.id, model_name=name,
+            ts=_ts(first),
+            request_id=first.id,
+            model_name=name,
             model_version=(response.model_version if response else None) or UNKNOWN_VERSION,
             inputs={k: _clean(v) for k, v in (request.tensors if request else {}).items()},
             outputs={k: _clean(v) for k, v in (response.tensors if response else {}).items()},
-            kind=kind, source="collector", error=error)
+            kind=kind,
+            source="collector",
+            error=error,
+        )
     except ValidationError as e:
-        raise BadEvent(f"tensors do not fit a prediction event: {e.errors()[0]['msg']} at "
-                       f"{'.'.join(str(p) for p in e.errors()[0]['loc'])}") from e
+        raise BadEvent(
+            f"tensors do not fit a prediction event: {e.errors()[0]['msg']} at "
+            f"{'.'.join(str(p) for p in e.errors()[0]['loc'])}"
+        ) from e

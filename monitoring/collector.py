@@ -32,8 +32,9 @@ NO_PARTNER = {
 class _Op:
     events: Sequence[PredictionEvent]
     records: Sequence[dict[str, Any]]
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop()
-                                       .create_future())
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 def _done(*halves: Half) -> dict[str, Any]:
@@ -49,9 +50,16 @@ class Collector:
         max_batch: most events per flush. clock: epoch seconds (tests pass a fake one).
     """
 
-    def __init__(self, sink: EventSink, pending: PendingLog, *, orphan_timeout_s: float,
-                 max_batch: int = 1000, compact_every: int = 100_000,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        sink: EventSink,
+        pending: PendingLog,
+        *,
+        orphan_timeout_s: float,
+        max_batch: int = 1000,
+        compact_every: int = 100_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.sink, self.pending, self.clock = sink, pending, clock
         self.timeout, self.max_batch = orphan_timeout_s, max_batch
         self.compact_every = compact_every
@@ -130,8 +138,9 @@ class Collector:
         alone = half.kind == "request"
         return to_event(half if alone else None, None if alone else half, error=error)
 
-    async def _commit(self, events: Sequence[PredictionEvent],
-                      records: Sequence[dict[str, Any]]) -> None:
+    async def _commit(
+        self, events: Sequence[PredictionEvent], records: Sequence[dict[str, Any]]
+    ) -> None:
         op = _Op(events, records)
         self._queue.append(op)
         self._wake.set()

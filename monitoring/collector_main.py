@@ -26,8 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     config = log_config(settings.log_level)
     logging.config.dictConfig(config)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.collector_host, port=settings.collector_port,
-                log_config=config, access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.collector_host,
+        port=settings.collector_port,
+        log_config=config,
+        access_log=False,
+    )
     sys.exit(0)
 
 

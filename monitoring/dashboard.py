@@ -22,17 +22,24 @@ def main(argv: list[str] | None = None) -> None:
     settings = DashboardSettings(**args)
     logging.config.dictConfig(log_config(settings.log_level))
     if settings.workspace.startswith(("http://", "https://")):
-        logging.getLogger(__name__).error("dashboard_bad_workspace", extra={
-            "error": "HOUSING_WORKSPACE is a remote UI already; open that URL instead"})
+        logging.getLogger(__name__).error(
+            "dashboard_bad_workspace",
+            extra={"error": "HOUSING_WORKSPACE is a remote UI already; open that URL instead"},
+        )
         sys.exit(2)
     from evidently.ui.service.app import run_local
 
     os.makedirs(settings.workspace, exist_ok=True)
-    logging.getLogger(__name__).info("dashboard_serving", extra={
-        "url": f"http://{settings.dashboard_host}:{settings.dashboard_port}/",
-        "workspace": settings.workspace})
-    run_local(host=settings.dashboard_host, port=settings.dashboard_port,
-              workspace=settings.workspace)
+    logging.getLogger(__name__).info(
+        "dashboard_serving",
+        extra={
+            "url": f"http://{settings.dashboard_host}:{settings.dashboard_port}/",
+            "workspace": settings.workspace,
+        },
+    )
+    run_local(
+        host=settings.dashboard_host, port=settings.dashboard_port, workspace=settings.workspace
+    )
     sys.exit(0)
 
 

@@ -34,7 +34,8 @@ class _Columns:
     ts: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     values: dict[str, list[Any]] = field(
-        default_factory=lambda: {c: [] for c in (*RAW_COLUMNS, PREDICTION_COLUMN)})
+        default_factory=lambda: {c: [] for c in (*RAW_COLUMNS, PREDICTION_COLUMN)}
+    )
 
 
 @dataclass
@@ -55,8 +56,9 @@ class Window:
         return sum(self.events.values())
 
 
-def _s3_lines(uri: str, endpoint: str | None, start: datetime, end: datetime
-              ) -> Iterator[tuple[str, int, str]]:
+def _s3_lines(
+    uri: str, endpoint: str | None, start: datetime, end: datetime
+) -> Iterator[tuple[str, int, str]]:
     client = s3.client(endpoint)
     bucket, prefix = s3.split(uri)
     hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -72,8 +74,9 @@ def _s3_lines(uri: str, endpoint: str | None, start: datetime, end: datetime
         hour += timedelta(hours=1)
 
 
-def _lines(uri: str, endpoint: str | None, start: datetime, end: datetime
-           ) -> Iterator[tuple[str, int, str]]:
+def _lines(
+    uri: str, endpoint: str | None, start: datetime, end: datetime
+) -> Iterator[tuple[str, int, str]]:
     if s3.is_s3(uri):
         yield from _s3_lines(uri, endpoint, start, end)
     else:
@@ -99,13 +102,15 @@ def _frame(cols: _Columns, start: datetime, end: datetime) -> tuple[pd.DataFrame
     ts = pd.to_datetime(pd.Series(cols.ts), utc=True, format="ISO8601")
     keep = ((ts >= pd.Timestamp(start)) & (ts < pd.Timestamp(end))).to_numpy()
     rows = np.repeat(keep, cols.rows)
-    frame = pd.DataFrame({c: pd.Series(v, dtype=object)[rows].reset_index(drop=True)
-                          for c, v in cols.values.items()})
+    frame = pd.DataFrame(
+        {c: pd.Series(v, dtype=object)[rows].reset_index(drop=True) for c, v in cols.values.items()}
+    )
     return frame, int(keep.sum())
 
 
-def read_window(uri: str, start: datetime, end: datetime, *, s3_endpoint_url: str | None = None
-                ) -> Window:
+def read_window(
+    uri: str, start: datetime, end: datetime, *, s3_endpoint_url: str | None = None
+) -> Window:
     """Prediction rows of [start, end) per model version; malformed lines counted and skipped.
 
     Orphans (request_only / response_only) are counted, not used: they lack the prediction or
@@ -128,9 +133,13 @@ def read_window(uri: str, start: datetime, end: datetime, *, s3_endpoint_url: st
     return window
 
 
-def _read(window: Window, lines: Iterator[tuple[str, int, str]],
-          per_version: dict[str, _Columns], orphan_ids: list[tuple[str, str]],
-          seen: set[str]) -> None:
+def _read(
+    window: Window,
+    lines: Iterator[tuple[str, int, str]],
+    per_version: dict[str, _Columns],
+    orphan_ids: list[tuple[str, str]],
+    seen: set[str],
+) -> None:
     for where, number, line in lines:
         try:
             event = orjson.loads(line)

@@ -42,13 +42,15 @@ def window_bounds(settings: DriftSettings, now: datetime) -> tuple[datetime, dat
         try:
             start = _parse_ts(json.loads(state.read_text())["last_end"], str(state))
         except (ValueError, KeyError, TypeError) as e:
-            raise ConfigError(f"{state}: unreadable state file ({e}); delete it or pass --start"
-                              ) from e
+            raise ConfigError(
+                f"{state}: unreadable state file ({e}); delete it or pass --start"
+            ) from e
     else:
         start = end - timedelta(hours=settings.window_hours)
     if start >= end:
-        raise ConfigError(f"empty window: start {start.isoformat()} is not before end "
-                          f"{end.isoformat()}")
+        raise ConfigError(
+            f"empty window: start {start.isoformat()} is not before end {end.isoformat()}"
+        )
     return start, end
 
 
@@ -59,8 +61,14 @@ def _save_state(path: Path, end: datetime) -> None:
     os.replace(tmp, path)
 
 
-def _publish(snapshot: Any, result: DriftResult, settings: DriftSettings, project: Any,
-             workspace: Any, stamp: str) -> None:
+def _publish(
+    snapshot: Any,
+    result: DriftResult,
+    settings: DriftSettings,
+    project: Any,
+    workspace: Any,
+    stamp: str,
+) -> None:
     base = settings.reports_dir / f"{stamp}-{result.model_version}"
     base.parent.mkdir(parents=True, exist_ok=True)
     snapshot.save_html(str(base.with_suffix(".html")))
@@ -89,13 +97,20 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
         workspace = open_workspace(settings.workspace)
         project = None
         for version, frame in window.frames.items():
-            ref = load_reference(version, settings.bundles_uri, settings.bundle_cache,
-                                 settings.s3_endpoint_url)
+            ref = load_reference(
+                version, settings.bundles_uri, settings.bundle_cache, settings.s3_endpoint_url
+            )
             keys = key_columns(ref.importance, settings)
             project = project or project_for(workspace, settings.project, keys)
-            snapshot, result = run_report(frame, ref.frame, version=version,
-                                          events=window.events[version], keys=keys,
-                                          settings=settings, timestamp=end.replace(tzinfo=None))
+            snapshot, result = run_report(
+                frame,
+                ref.frame,
+                version=version,
+                events=window.events[version],
+                keys=keys,
+                settings=settings,
+                timestamp=end.replace(tzinfo=None),
+            )
             _publish(snapshot, result, settings, project, workspace, stamp)
             results.append(result)
             logger.info("drift_result", extra={"model_version": version, **result.to_dict()})
@@ -110,17 +125,27 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
 
 def _log_window(window: Window) -> None:
     if window.malformed:
-        logger.warning("malformed_event_lines", extra={"count": window.malformed,
-                                                       "examples": window.malformed_examples})
+        logger.warning(
+            "malformed_event_lines",
+            extra={"count": window.malformed, "examples": window.malformed_examples},
+        )
     if not window.total_events:
-        logger.info("no_events", extra={"start": window.start.isoformat(),
-                                        "end": window.end.isoformat()})
+        logger.info(
+            "no_events", extra={"start": window.start.isoformat(), "end": window.end.isoformat()}
+        )
 
 
 def _summary(window: Window, results: list[DriftResult], seconds: float) -> dict[str, Any]:
-    return {"start": window.start.isoformat(), "end": window.end.isoformat(),
-            "status": "no events" if not results else (
-                "drift" if any(r.drift for r in results) else "ok"),
-            "events": dict(window.events), "orphans": dict(window.orphans),
-            "malformed_lines": window.malformed, "malformed_examples": window.malformed_examples,
-            "versions": [r.to_dict() for r in results], "seconds": round(seconds, 2)}
+    return {
+        "start": window.start.isoformat(),
+        "end": window.end.isoformat(),
+        "status": "no events"
+        if not results
+        else ("drift" if any(r.drift for r in results) else "ok"),
+        "events": dict(window.events),
+        "orphans": dict(window.orphans),
+        "malformed_lines": window.malformed,
+        "malformed_examples": window.malformed_examples,
+        "versions": [r.to_dict() for r in results],
+        "seconds": round(seconds, 2),
+    }

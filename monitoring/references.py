@@ -30,13 +30,19 @@ def reference_frame(bundle: Bundle) -> pd.DataFrame:
     """Raw columns and the prediction of the bundle's reference rows."""
     ref = bundle.reference()
     if PREDICTION_COLUMN not in ref.columns:  # older bundles: predict it with the bundle itself
-        ref = ref.assign(**{PREDICTION_COLUMN: predict(bundle, validate_raw(ref))[
-            bundle.manifest.outputs[0].name]})
+        ref = ref.assign(
+            **{
+                PREDICTION_COLUMN: predict(bundle, validate_raw(ref))[
+                    bundle.manifest.outputs[0].name
+                ]
+            }
+        )
     return ref[[*RAW_COLUMNS, PREDICTION_COLUMN]]
 
 
-def load_reference(version: str, bundles_uri: str, cache: Path, endpoint: str | None = None
-                   ) -> Reference:
+def load_reference(
+    version: str, bundles_uri: str, cache: Path, endpoint: str | None = None
+) -> Reference:
     """Find, download if needed, verify and read the bundle of ``version``.
 
     Raises:

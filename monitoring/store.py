@@ -114,4 +114,4 @@ class PendingLog:
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """``items`` in slices of at most ``size``."""
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

@@ -30,24 +30,48 @@ def _panels(key_columns: list[str]) -> list[Any]:
         return PanelMetric(legend=legend, metric=_V2 + name, metric_labels=labels)
 
     return [
-        counter_panel("Share of drifted columns (last run)", size="half",
-                      values=[metric("DriftedColumnsCount", "share", value_type="share")]),
-        counter_panel("Rows scored in the last run", size="half",
-                      values=[metric("RowCount", "rows")], aggregation="last"),
-        line_plot_panel("Share of drifted columns over time", size="half",
-                        values=[metric("DriftedColumnsCount", "share", value_type="share")]),
-        line_plot_panel("Drift score of key columns", size="half",
-                        values=[metric("ValueDrift", c, column=c) for c in key_columns]),
-        line_plot_panel("Missing-value share per column", size="half",
-                        values=[metric("MissingValueCount", c, column=c, value_type="share")
-                                for c in COLUMNS]),
-        line_plot_panel("Prediction distribution (mean and quantiles)", size="half",
-                        values=[metric("MeanValue", "mean", column=PREDICTION_COLUMN)] + [
-                            metric("QuantileValue", f"q{int(q * 100)}", column=PREDICTION_COLUMN,
-                                   quantile=str(q)) for q in QUANTILES]),
-        bar_plot_panel("Rows scored per model version", size="full",
-                       values=[metric("CategoryCount", "rows", column=VERSION,
-                                      value_type="count")]),
+        counter_panel(
+            "Share of drifted columns (last run)",
+            size="half",
+            values=[metric("DriftedColumnsCount", "share", value_type="share")],
+        ),
+        counter_panel(
+            "Rows scored in the last run",
+            size="half",
+            values=[metric("RowCount", "rows")],
+            aggregation="last",
+        ),
+        line_plot_panel(
+            "Share of drifted columns over time",
+            size="half",
+            values=[metric("DriftedColumnsCount", "share", value_type="share")],
+        ),
+        line_plot_panel(
+            "Drift score of key columns",
+            size="half",
+            values=[metric("ValueDrift", c, column=c) for c in key_columns],
+        ),
+        line_plot_panel(
+            "Missing-value share per column",
+            size="half",
+            values=[metric("MissingValueCount", c, column=c, value_type="share") for c in COLUMNS],
+        ),
+        line_plot_panel(
+            "Prediction distribution (mean and quantiles)",
+            size="half",
+            values=[metric("MeanValue", "mean", column=PREDICTION_COLUMN)]
+            + [
+                metric(
+                    "QuantileValue", f"q{int(q * 100)}", column=PREDICTION_COLUMN, quantile=str(q)
+                )
+                for q in QUANTILES
+            ],
+        ),
+        bar_plot_panel(
+            "Rows scored per model version",
+            size="full",
+            values=[metric("CategoryCount", "rows", column=VERSION, value_type="count")],
+        ),
     ]
 
 

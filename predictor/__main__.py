@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from predictor.server import configure_logging, run
     from predictor.settings import build_parser, settings_from
+
     args, log = build_parser(kserve_parser).parse_args(argv), logging.getLogger("predictor")
     try:
         settings = settings_from(args)

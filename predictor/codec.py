@@ -40,8 +40,11 @@ def _flat(values: Any) -> list[Any]:
     # Shape [N, 1] may come nested ([[x], [y]]); anything else stays as sent.
     if isinstance(values, np.ndarray):
         return values.reshape(-1).tolist()
-    if values and isinstance(values[0], list) and all(
-            isinstance(v, list) and len(v) == 1 for v in values):
+    if (
+        values
+        and isinstance(values[0], list)
+        and all(isinstance(v, list) and len(v) == 1 for v in values)
+    ):
         return [v[0] for v in values]
     return list(values)
 
@@ -78,9 +81,15 @@ def _strings(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
     return out
 
 
-def decode(inputs: Sequence[Any], parameters: Mapping[str, Any] | None,
-           requested: Sequence[str], *, spec: Mapping[str, str], outputs: Sequence[str],
-           max_rows: int) -> Columns:
+def decode(
+    inputs: Sequence[Any],
+    parameters: Mapping[str, Any] | None,
+    requested: Sequence[str],
+    *,
+    spec: Mapping[str, str],
+    outputs: Sequence[str],
+    max_rows: int,
+) -> Columns:
     """Check a V2 request's structure and turn its inputs into one array per column.
 
     Args:
@@ -101,8 +110,10 @@ def decode(inputs: Sequence[Any], parameters: Mapping[str, Any] | None,
     problems: list[str] = []
     content_type = (parameters or {}).get("content_type")
     if content_type not in _CONTENT_TYPES:
-        problems.append(f"parameters.content_type: {content_type!r} not supported; send one "
-                        f"input per column (content_type 'pd' or none)")
+        problems.append(
+            f"parameters.content_type: {content_type!r} not supported; send one "
+            f"input per column (content_type 'pd' or none)"
+        )
     by_name: dict[str, Any] = {}
     for inp in inputs:
         if inp.name in by_name:
@@ -123,19 +134,24 @@ def decode(inputs: Sequence[Any], parameters: Mapping[str, Any] | None,
             continue
         values = _flat(inp.data if inp.data is not None else inp.as_numpy())
         if not _shape_ok(inp.shape, len(values)):
-            problems.append(f"{name}: shape {list(inp.shape)} does not match its {len(values)} "
-                            f"value(s); send shape [N] (or [N, 1]) with N values")
+            problems.append(
+                f"{name}: shape {list(inp.shape)} does not match its {len(values)} "
+                f"value(s); send shape [N] (or [N, 1]) with N values"
+            )
             continue
         lengths[name] = len(values)
         convert = _strings if spec[name] == "BYTES" else _numbers
         columns[name] = convert(name, values, problems)
     rows = max(lengths.values(), default=0)
     if len(set(lengths.values())) > 1:
-        problems.append("inputs: columns differ in length: " +
-                        ", ".join(f"{n}={k}" for n, k in lengths.items()))
+        problems.append(
+            "inputs: columns differ in length: " + ", ".join(f"{n}={k}" for n, k in lengths.items())
+        )
     if rows > max_rows:
-        problems.append(f"inputs: {rows} rows exceed the limit of {max_rows} per request "
-                        f"(HOUSING_MAX_BATCH_ROWS); split the batch")
+        problems.append(
+            f"inputs: {rows} rows exceed the limit of {max_rows} per request "
+            f"(HOUSING_MAX_BATCH_ROWS); split the batch"
+        )
     if problems:
         raise SchemaError(problems)
     return Columns(columns, rows, tuple(dict.fromkeys(requested)) or (outputs[0],))
@@ -206,15 +222,18 @@ def parse_json(raw: bytes) -> JsonRequest:
             continue
         name = inp.get("name")
         where = name if isinstance(name, str) else where
-        bad = [f"{where}: '{key}' must be a {kind.__name__}, got {_kind(inp.get(key))}"
-               for key, kind in (("name", str), ("datatype", str), ("shape", list), ("data", list))
-               if not isinstance(inp.get(key), kind)]
+        bad = [
+            f"{where}: '{key}' must be a {kind.__name__}, got {_kind(inp.get(key))}"
+            for key, kind in (("name", str), ("datatype", str), ("shape", list), ("data", list))
+            if not isinstance(inp.get(key), kind)
+        ]
         problems += bad
         if not bad:
             parsed.append(_Input(str(name), inp["datatype"], inp["shape"], inp["data"]))
     outputs, wanted = doc.get("outputs") or [], []
     if not isinstance(outputs, list) or not all(
-            isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs):
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
+    ):
         problems.append('outputs: expected a list of {"name": ...} objects')
     else:
         wanted = [o["name"] for o in outputs]
@@ -233,11 +252,19 @@ def _kind(value: Any) -> str:
     return "missing" if value is None else type(value).__name__
 
 
-def encode_json(request_id: str, model_name: str, model_version: str,
-                outputs: Mapping[str, np.ndarray]) -> bytes:
+def encode_json(
+    request_id: str, model_name: str, model_version: str, outputs: Mapping[str, np.ndarray]
+) -> bytes:
     """The V2 response body; float64 arrays serialised by orjson, shortest round-trip form."""
-    return orjson.dumps({
-        "model_name": model_name, "model_version": model_version, "id": request_id,
-        "outputs": [{"name": name, "datatype": "FP64", "shape": [len(values)], "data": values}
-                    for name, values in outputs.items()],
-    }, option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(
+        {
+            "model_name": model_name,
+            "model_version": model_version,
+            "id": request_id,
+            "outputs": [
+                {"name": name, "datatype": "FP64", "shape": [len(values)], "data": values}
+                for name, values in outputs.items()
+            ],
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )

@@ -99,8 +99,9 @@ def validation_handler(on_invalid: Any) -> Any:
     """
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        message = describe_validation_error(exc) if isinstance(exc, RequestValidationError) \
-            else str(exc)
+        message = (
+            describe_validation_error(exc) if isinstance(exc, RequestValidationError) else str(exc)
+        )
         on_invalid(request, message)
         return JSONResponse(status_code=400, content={"error": message})
 

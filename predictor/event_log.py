@@ -54,8 +54,15 @@ class EventLog:
         on_dropped / on_written: counters (called with the number of events).
     """
 
-    def __init__(self, writer: EventStoreWriter, *, model_name: str, queue_size: int,
-                 on_dropped: Callable[[int], None], on_written: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        writer: EventStoreWriter,
+        *,
+        model_name: str,
+        queue_size: int,
+        on_dropped: Callable[[int], None],
+        on_written: Callable[[int], None],
+    ) -> None:
         self._writer, self._model_name = writer, model_name
         self._queue: queue.Queue[Served] = queue.Queue(maxsize=queue_size)
         self._on_dropped, self._on_written = on_dropped, on_written
@@ -77,8 +84,10 @@ class EventLog:
             now = time.monotonic()
             if now - self._last_warning > 10:
                 self._last_warning = now
-                logger.warning("events_dropped", extra={"dropped_total": self._dropped,
-                                                        "queue_size": self._queue.maxsize})
+                logger.warning(
+                    "events_dropped",
+                    extra={"dropped_total": self._dropped, "queue_size": self._queue.maxsize},
+                )
 
     def close(self, timeout: float = 10.0) -> None:
         """Write everything queued, then stop the thread (idempotent)."""
@@ -112,7 +121,12 @@ class EventLog:
 
     def _event(self, s: Served) -> PredictionEvent:
         return PredictionEvent(
-            ts=s.ts, request_id=s.request_id, model_name=self._model_name,
-            model_version=s.model_version, source="predictor", latency_ms=s.latency_ms,
+            ts=s.ts,
+            request_id=s.request_id,
+            model_name=self._model_name,
+            model_version=s.model_version,
+            source="predictor",
+            latency_ms=s.latency_ms,
             inputs={k: _cells(v) for k, v in s.inputs.items()},
-            outputs={k: [float(x) for x in v.tolist()] for k, v in s.outputs.items()})
+            outputs={k: [float(x) for x in v.tolist()] for k, v in s.outputs.items()},
+        )

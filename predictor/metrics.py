@@ -20,17 +20,33 @@ class Metrics:
     """
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.requests = Counter("housing_requests", "Inference requests by outcome "
-                                "(ok, invalid, unavailable, error)", _LABELS, registry=registry)
-        self.rows = Counter("housing_rows", "Rows in inference requests by outcome", _LABELS,
-                            registry=registry)
-        self.errors = Counter("housing_request_errors", "Failed inference requests by outcome",
-                              _LABELS, registry=registry)
-        self.events_written = Counter("housing_events_written", "Prediction events appended "
-                                      "to the local event store", _LABELS[:2], registry=registry)
-        self.events_dropped = Counter("housing_events_dropped", "Prediction events dropped "
-                                      "(queue full or write failed)", _LABELS[:2],
-                                      registry=registry)
+        self.requests = Counter(
+            "housing_requests",
+            "Inference requests by outcome (ok, invalid, unavailable, error)",
+            _LABELS,
+            registry=registry,
+        )
+        self.rows = Counter(
+            "housing_rows", "Rows in inference requests by outcome", _LABELS, registry=registry
+        )
+        self.errors = Counter(
+            "housing_request_errors",
+            "Failed inference requests by outcome",
+            _LABELS,
+            registry=registry,
+        )
+        self.events_written = Counter(
+            "housing_events_written",
+            "Prediction events appended to the local event store",
+            _LABELS[:2],
+            registry=registry,
+        )
+        self.events_dropped = Counter(
+            "housing_events_dropped",
+            "Prediction events dropped (queue full or write failed)",
+            _LABELS[:2],
+            registry=registry,
+        )
 
     def request(self, model_name: str, model_version: str, outcome: str, rows: int) -> None:
         """Count one request and its rows."""

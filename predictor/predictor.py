@@ -61,8 +61,15 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
         event_log: where served requests go (None: local request logging off).
     """
 
-    def __init__(self, name: str, model_dir: Path, *, max_batch_rows: int, metrics: Metrics,
-                 event_log: EventLog | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        model_dir: Path,
+        *,
+        max_batch_rows: int,
+        metrics: Metrics,
+        event_log: EventLog | None = None,
+    ) -> None:
         super().__init__(name)
         self.model_dir, self.max_batch_rows = model_dir, max_batch_rows
         self.metrics, self.event_log = metrics, event_log
@@ -101,15 +108,20 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
     def validate(self, payload: Any) -> Any:
         return payload  # KServe's dict checks do not apply to our decoded request
 
-    async def __call__(self, body: Any, headers: dict[str, str] | None = None,
-                       verb: InferenceVerb = InferenceVerb.PREDICT) -> Any:
+    async def __call__(
+        self,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        verb: InferenceVerb = InferenceVerb.PREDICT,
+    ) -> Any:
         start = time.perf_counter()
         request_id = _request_id(body, headers)
         failure: BaseException | None = None
         token = _current.set(_Work(request_id, isinstance(body, codec.RawBody)))
         try:
-            with errors.translate(lambda: (_current.get() or _Work(request_id, False)).request_id,
-                                  self.name):
+            with errors.translate(
+                lambda: (_current.get() or _Work(request_id, False)).request_id, self.name
+            ):
                 if self.bundle is None:
                     raise errors.NotLoaded()
                 if not isinstance(body, InferRequest | codec.RawBody):
@@ -123,19 +135,30 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
             self._record(work.request_id if work else request_id, failure, start, work)
             _current.reset(token)
 
-    def preprocess(self, payload: InferRequest | codec.RawBody,
-                   headers: dict[str, str] | None = None) -> _Work:
+    def preprocess(
+        self, payload: InferRequest | codec.RawBody, headers: dict[str, str] | None = None
+    ) -> _Work:
         if isinstance(payload, codec.RawBody):
             request = codec.parse_json(payload.data)
-            inputs, parameters, requested, given_id = (request.inputs, request.parameters,
-                                                       request.outputs, request.id)
+            inputs, parameters, requested, given_id = (
+                request.inputs,
+                request.parameters,
+                request.outputs,
+                request.id,
+            )
         else:  # gRPC, or KServe's REST route (binary tensors)
             inputs, parameters, given_id = payload.inputs, payload.parameters, payload.id
             requested = [o.name for o in payload.request_outputs or ()]
         work = _current.get() or _Work(_request_id(None, headers), raw=False)
         work.request_id = str(given_id) if given_id else work.request_id
-        work.columns = codec.decode(inputs, parameters, requested, spec=self._spec,
-                                    outputs=OUTPUTS, max_rows=self.max_batch_rows)
+        work.columns = codec.decode(
+            inputs,
+            parameters,
+            requested,
+            spec=self._spec,
+            outputs=OUTPUTS,
+            max_rows=self.max_batch_rows,
+        )
         work.frame = validate_raw(codec.frame_of(work.columns, RAW_COLUMNS))
         return work
 
@@ -146,32 +169,56 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
         work.outputs = predict(self.bundle, work.frame, interval=interval)
         return work
 
-    def postprocess(self, work: _Work, headers: dict[str, str] | None = None,
-                    response_headers: dict[str, str] | None = None) -> InferResponse | bytes:
+    def postprocess(
+        self,
+        work: _Work,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse | bytes:
         assert work.outputs is not None and work.columns is not None
         chosen = {name: work.outputs[name] for name in work.columns.outputs}
         if work.raw:
             return codec.encode_json(work.request_id, self.name, self.version, chosen)
         n = work.columns.rows
-        outputs = [InferOutput(name=name, shape=[n], datatype="FP64", data=values)
-                   for name, values in chosen.items()]
-        return InferResponse(response_id=work.request_id, model_name=self.name,
-                             model_version=self.version, infer_outputs=outputs)
+        outputs = [
+            InferOutput(name=name, shape=[n], datatype="FP64", data=values)
+            for name, values in chosen.items()
+        ]
+        return InferResponse(
+            response_id=work.request_id,
+            model_name=self.name,
+            model_version=self.version,
+            infer_outputs=outputs,
+        )
 
-    def _record(self, request_id: str, failure: BaseException | None, start: float,
-                work: _Work | None) -> None:
+    def _record(
+        self, request_id: str, failure: BaseException | None, start: float, work: _Work | None
+    ) -> None:
         latency_ms = round((time.perf_counter() - start) * 1000, 3)
         outcome = errors.outcome_of(failure)
         rows = work.columns.rows if work and work.columns else 0
         self.metrics.request(self.name, self.version, outcome, rows)
-        extra: dict[str, Any] = {"request_id": request_id, "rows": rows, "latency_ms": latency_ms,
-                                 "model_version": self.version, "outcome": outcome}
+        extra: dict[str, Any] = {
+            "request_id": request_id,
+            "rows": rows,
+            "latency_ms": latency_ms,
+            "model_version": self.version,
+            "outcome": outcome,
+        }
         if failure is not None:
             extra["error"] = str(failure)[:500]
         logger.info("prediction", extra=extra)
         if failure is None and work and work.columns and self.event_log is not None:
-            self.event_log.submit(Served(datetime.now(UTC), request_id, self.version,
-                                         work.columns.data, work.outputs or {}, latency_ms))
+            self.event_log.submit(
+                Served(
+                    datetime.now(UTC),
+                    request_id,
+                    self.version,
+                    work.columns.data,
+                    work.outputs or {},
+                    latency_ms,
+                )
+            )
 
 
 def _request_id(body: Any, headers: dict[str, str] | None) -> str:
@@ -179,4 +226,3 @@ def _request_id(body: Any, headers: dict[str, str] | None) -> str:
     # x-request-id header KServe and Istio propagate, else a new one.
     given = getattr(body, "id", None) or (headers or {}).get("x-request-id")
     return str(given) if given else uuid.uuid4().hex
-

@@ -36,10 +36,16 @@ def add_infer_route(app: FastAPI, dataplane: Any) -> None:
         body = await request.body()
         if _BINARY_HEADER in request.headers:
             result: Response = await V2Endpoints(dataplane).infer(
-                request, Response(), model_name, body)
+                request, Response(), model_name, body
+            )
             return result
         response, headers = await dataplane.infer(model_name, RawBody(body), dict(request.headers))
         return Response(response, media_type="application/json", headers=headers or None)
 
-    app.router.add_api_route("/v2/models/{model_name}/infer", infer, methods=["POST"],
-                             response_class=Response, tags=["V2"])
+    app.router.add_api_route(
+        "/v2/models/{model_name}/infer",
+        infer,
+        methods=["POST"],
+        response_class=Response,
+        tags=["V2"],
+    )

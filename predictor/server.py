@@ -45,8 +45,9 @@ def configure_logging(level: str, args: argparse.Namespace) -> None:
             ``--log_config_file`` still win when given).
     """
     # FastAPI 0.165 deprecates the ORJSONResponse KServe 0.21 uses, warning on every response.
-    warnings.filterwarnings("ignore", message=r"ORJSONResponse is deprecated",
-                            category=FastAPIDeprecationWarning)
+    warnings.filterwarnings(
+        "ignore", message=r"ORJSONResponse is deprecated", category=FastAPIDeprecationWarning
+    )
     if not args.configure_logging:
         return
     config: dict[str, Any] | str = args.log_config_file or _json_config(level)
@@ -75,20 +76,34 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
     metrics = Metrics()
     try:
         if args.workers != 1:
-            raise ConfigError(f"--workers {args.workers}: this predictor runs one worker per "
-                              "pod (2 cores); scale with replicas")
-        model = HousingPredictor(settings.model_name, settings.model_dir, metrics=metrics,
-                                 max_batch_rows=settings.max_batch_rows)
+            raise ConfigError(
+                f"--workers {args.workers}: this predictor runs one worker per "
+                "pod (2 cores); scale with replicas"
+            )
+        model = HousingPredictor(
+            settings.model_name,
+            settings.model_dir,
+            metrics=metrics,
+            max_batch_rows=settings.max_batch_rows,
+        )
         model.load()
         event_log = model.event_log = _event_log(settings, metrics, model.version)
     except (BundleError, ConfigError) as e:
-        logger.error("startup_refused",
-                     extra={"error": str(e), "model_dir": str(settings.model_dir)})
+        logger.error(
+            "startup_refused", extra={"error": str(e), "model_dir": str(settings.model_dir)}
+        )
         return 2
-    logger.info("bundle_loaded", extra={"model_version": model.version, "model_name": model.name,
-                                        "model_dir": str(settings.model_dir)})
-    app.add_exception_handler(RequestValidationError,
-                              errors.validation_handler(_counter_of_invalid(model)))
+    logger.info(
+        "bundle_loaded",
+        extra={
+            "model_version": model.version,
+            "model_name": model.name,
+            "model_dir": str(settings.model_dir),
+        },
+    )
+    app.add_exception_handler(
+        RequestValidationError, errors.validation_handler(_counter_of_invalid(model))
+    )
     if event_log is not None:
         event_log.start()
     server = _model_server(args)
@@ -103,13 +118,20 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
 
 def _model_server(args: argparse.Namespace) -> ModelServer:
     return ModelServer(
-        http_port=args.http_port, grpc_port=args.grpc_port, workers=args.workers,
-        max_threads=args.max_threads, max_asyncio_workers=args.max_asyncio_workers,
-        enable_grpc=args.enable_grpc, enable_docs_url=args.enable_docs_url,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        workers=args.workers,
+        max_threads=args.max_threads,
+        max_asyncio_workers=args.max_asyncio_workers,
+        enable_grpc=args.enable_grpc,
+        enable_docs_url=args.enable_docs_url,
         enable_latency_logging=args.enable_latency_logging,
-        access_log_format=args.access_log_format, event_loop=args.event_loop,
-        timeout_keep_alive=args.timeout_keep_alive, ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile)
+        access_log_format=args.access_log_format,
+        event_loop=args.event_loop,
+        timeout_keep_alive=args.timeout_keep_alive,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
 
 
 def _event_log(settings: PredictorSettings, metrics: Metrics, version: str) -> EventLog | None:
@@ -117,24 +139,38 @@ def _event_log(settings: PredictorSettings, metrics: Metrics, version: str) -> E
     if not uri:
         return None
     if "://" in uri:
-        raise ConfigError(f"HOUSING_EVENTS_URI={uri}: the predictor logs to a local directory "
-                          "only; remote stores are fed by the collector")
+        raise ConfigError(
+            f"HOUSING_EVENTS_URI={uri}: the predictor logs to a local directory "
+            "only; remote stores are fed by the collector"
+        )
     root = Path(uri)
     root.mkdir(parents=True, exist_ok=True)
     if not os.access(root, os.W_OK):
         raise ConfigError(f"HOUSING_EVENTS_URI={uri}: directory is not writable")
     labels = (settings.model_name, version)
-    return EventLog(EventStoreWriter(root, new_writer_id("predictor")),
-                    model_name=settings.model_name, queue_size=settings.events_queue_size,
-                    on_dropped=metrics.events_dropped.labels(*labels).inc,
-                    on_written=metrics.events_written.labels(*labels).inc)
+    return EventLog(
+        EventStoreWriter(root, new_writer_id("predictor")),
+        model_name=settings.model_name,
+        queue_size=settings.events_queue_size,
+        on_dropped=metrics.events_dropped.labels(*labels).inc,
+        on_written=metrics.events_written.labels(*labels).inc,
+    )
 
 
 def _counter_of_invalid(model: HousingPredictor) -> Any:
     def on_invalid(request: Request, message: str) -> None:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         model.metrics.request(model.name, model.version, "invalid", 0)
-        logger.info("prediction", extra={"request_id": request_id, "rows": 0, "latency_ms": None,
-                                         "model_version": model.version, "outcome": "invalid",
-                                         "error": message[:500]})
+        logger.info(
+            "prediction",
+            extra={
+                "request_id": request_id,
+                "rows": 0,
+                "latency_ms": None,
+                "model_version": model.version,
+                "outcome": "invalid",
+                "error": message[:500],
+            },
+        )
+
     return on_invalid

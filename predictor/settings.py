@@ -14,8 +14,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Flags we add or redefine; a flag given on the command line overrides its HOUSING_* env var.
-_OWN_FLAGS = ("model_name", "model_dir", "max_batch_rows", "events_uri", "events_queue_size",
-              "log_level")
+_OWN_FLAGS = (
+    "model_name",
+    "model_dir",
+    "max_batch_rows",
+    "events_uri",
+    "events_queue_size",
+    "log_level",
+)
 
 
 class PredictorSettings(BaseSettings):
@@ -46,8 +52,11 @@ def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     Returns:
         A parser whose namespace holds KServe's flags and ours (ours default to None: unset).
     """
-    parser = argparse.ArgumentParser(prog="housing-predictor", parents=[kserve_parser],
-                                     description="KServe V2 predictor of California house prices.")
+    parser = argparse.ArgumentParser(
+        prog="housing-predictor",
+        parents=[kserve_parser],
+        description="KServe V2 predictor of California house prices.",
+    )
     parser.add_argument("--model_dir", help="bundle directory (HOUSING_MODEL_DIR, /mnt/models)")
     parser.add_argument("--max_batch_rows", type=int, help="row limit (HOUSING_MAX_BATCH_ROWS)")
     parser.add_argument("--events_uri", help="event store directory (HOUSING_EVENTS_URI)")
@@ -61,6 +70,7 @@ def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def settings_from(args: argparse.Namespace) -> PredictorSettings:
     """Settings from env vars, overridden by the flags that were given."""
-    given: dict[str, Any] = {k: getattr(args, k) for k in _OWN_FLAGS
-                             if getattr(args, k, None) is not None}
+    given: dict[str, Any] = {
+        k: getattr(args, k) for k in _OWN_FLAGS if getattr(args, k, None) is not None
+    }
     return PredictorSettings(**given)

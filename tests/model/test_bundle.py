@@ -104,7 +104,12 @@ def test_load_bundle_refuses_when_pickled_pipeline_no_longer_runs(tiny_bundle, t
     for name in fitted:  # as if pickled by a version of the class with other fitted state
         delattr(features, name)
     fields = bundle.manifest.model_dump(exclude={"files", "format_version"})
-    write_bundle(tmp_path, manifest_fields=fields, pipeline=bundle.pipeline, interval=None,
-                 reference=bundle.reference())
+    write_bundle(
+        tmp_path,
+        manifest_fields=fields,
+        pipeline=bundle.pipeline,
+        interval=None,
+        reference=bundle.reference(),
+    )
     with pytest.raises(BundleError, match="does not run with this code"):
         load_bundle(tmp_path / bundle.version)

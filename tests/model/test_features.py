@@ -111,8 +111,12 @@ def own_target_features(frame: pd.DataFrame, y: np.ndarray, row: int = 7) -> np.
     changed = y.copy()
     changed[row] = 10 * y[row]
     target_based = target_based_columns()
-    return np.stack([HousingFeatures().fit_transform(frame, target)[row, target_based]
-                     for target in (y, changed)])
+    return np.stack(
+        [
+            HousingFeatures().fit_transform(frame, target)[row, target_based]
+            for target in (y, changed)
+        ]
+    )
 
 
 def test_fit_transform_ignores_own_target_when_computing_neighbour_features() -> None:

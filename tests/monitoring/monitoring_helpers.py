@@ -24,8 +24,13 @@ RESPONSE = "org.kubeflow.serving.inference.response"
 MODEL_VERSION = "20261126T160000Z-abc1234"
 
 
-def kserve_headers(kind: str, ce_id: str, *, content_type: str = "application/json",
-                   time: str = "2026-11-26T16:00:00.123456789Z") -> dict[str, str]:
+def kserve_headers(
+    kind: str,
+    ce_id: str,
+    *,
+    content_type: str = "application/json",
+    time: str = "2026-11-26T16:00:00.123456789Z",
+) -> dict[str, str]:
     """The headers sdk-go's binary encoding puts on one of KServe's logger events."""
     headers = {
         "Ce-Id": ce_id,
@@ -46,37 +51,67 @@ def kserve_headers(kind: str, ce_id: str, *, content_type: str = "application/js
 
 def v2_request(rows: pd.DataFrame) -> bytes:
     """The V2 infer body our clients send: one input per raw column, shape [N]."""
-    inputs = [{"name": c, "shape": [len(rows)], "datatype": "BYTES" if c == CATEGORICAL
-               else "FP64", "data": rows[c].tolist()} for c in RAW_COLUMNS]
+    inputs = [
+        {
+            "name": c,
+            "shape": [len(rows)],
+            "datatype": "BYTES" if c == CATEGORICAL else "FP64",
+            "data": rows[c].tolist(),
+        }
+        for c in RAW_COLUMNS
+    ]
     return json.dumps({"id": str(uuid.uuid4()), "inputs": inputs}).encode()
 
 
 def v2_response(predictions: list[float], version: str = MODEL_VERSION) -> bytes:
     """The predictor's V2 reply."""
-    return json.dumps({"model_name": "housing", "model_version": version, "id": "x",
-                       "parameters": {}, "outputs": [{"name": PREDICTION, "shape":
-                       [len(predictions)], "datatype": "FP64", "data": predictions}]}).encode()
-
-
+    return json.dumps(
+        {
+            "model_name": "housing",
+            "model_version": version,
+            "id": "x",
+            "parameters": {},
+            "outputs": [
+                {
+                    "name": PREDICTION,
+                    "shape": [len(predictions)],
+                    "datatype": "FP64",
+                    "data": predictions,
+                }
+            ],
+        }
+    ).encode()
 
 
 def stored_events(root: Path) -> list[PredictionEvent]:
     """Every event line under an event store directory, parsed with the shared class."""
-    return [PredictionEvent.from_line(line) for f in sorted(root.rglob("*.jsonl"))
-            for line in f.read_text().splitlines() if line.strip()]
+    return [
+        PredictionEvent.from_line(line)
+        for f in sorted(root.rglob("*.jsonl"))
+        for line in f.read_text().splitlines()
+        if line.strip()
+    ]
 
 
-def write_window(root: Path, frame: pd.DataFrame, *, version: str, ts: datetime,
-                 rows_per_event: int = 10) -> int:
+def write_window(
+    root: Path, frame: pd.DataFrame, *, version: str, ts: datetime, rows_per_event: int = 10
+) -> int:
     """Write ``frame`` (raw columns + ``prediction``) as events of ``rows_per_event`` rows."""
     events = []
     for i in range(0, len(frame), rows_per_event):
-        part = frame.iloc[i:i + rows_per_event]
+        part = frame.iloc[i : i + rows_per_event]
         inputs: dict[str, list[Any]] = {
-            c: [None if pd.isna(v) else v for v in part[c].tolist()] for c in RAW_COLUMNS}
-        events.append(PredictionEvent(
-            ts=ts, request_id=str(uuid.uuid4()), model_version=version, inputs=inputs,
-            outputs={PREDICTION: part["prediction"].astype(float).tolist()}))
+            c: [None if pd.isna(v) else v for v in part[c].tolist()] for c in RAW_COLUMNS
+        }
+        events.append(
+            PredictionEvent(
+                ts=ts,
+                request_id=str(uuid.uuid4()),
+                model_version=version,
+                inputs=inputs,
+                outputs={PREDICTION: part["prediction"].astype(float).tolist()},
+            )
+        )
     return EventStoreWriter(root, f"test-{uuid.uuid4().hex[:6]}").write(events)
 
 

@@ -18,9 +18,11 @@ from monitoring_helpers import MODEL_VERSION, kserve_headers, stored_events, v2_
 
 @pytest.fixture
 def settings(tmp_path: Path) -> CollectorSettings:
-    return CollectorSettings(events_uri=str(tmp_path / "events"),
-                             collector_pending_dir=tmp_path / "pending",
-                             collector_orphan_timeout_s=0.3)
+    return CollectorSettings(
+        events_uri=str(tmp_path / "events"),
+        collector_pending_dir=tmp_path / "pending",
+        collector_orphan_timeout_s=0.3,
+    )
 
 
 def _send(client: TestClient, kind: str, ce_id: str, body: bytes, **kw: str):
@@ -28,7 +30,8 @@ def _send(client: TestClient, kind: str, ce_id: str, body: bytes, **kw: str):
 
 
 def test_collector_stores_one_paired_event_when_request_then_response_arrive(
-        settings: CollectorSettings, rows: pd.DataFrame) -> None:
+    settings: CollectorSettings, rows: pd.DataFrame
+) -> None:
     ce_id = str(uuid.uuid4())
     with TestClient(create_app(settings)) as client:
         first = _send(client, "request", ce_id, v2_request(rows))
@@ -37,13 +40,18 @@ def test_collector_stores_one_paired_event_when_request_then_response_arrive(
     assert (second.status_code, second.json()) == (200, {"status": "stored", "id": ce_id})
     [event] = stored_events(Path(settings.events_uri))
     assert (event.kind, event.request_id, event.model_version, event.source) == (
-        "prediction", ce_id, MODEL_VERSION, "collector")
+        "prediction",
+        ce_id,
+        MODEL_VERSION,
+        "collector",
+    )
     assert event.inputs["median_income"] == rows["median_income"].tolist()
     assert event.outputs == {PREDICTION: [1.0, 2.0, 3.0]}
 
 
 def test_collector_pairs_when_response_arrives_before_request_without_content_type(
-        settings: CollectorSettings, rows: pd.DataFrame) -> None:
+    settings: CollectorSettings, rows: pd.DataFrame
+) -> None:
     # KServe's workers send both halves concurrently, with the request's (maybe empty) type.
     ce_id = str(uuid.uuid4())
     with TestClient(create_app(settings)) as client:
@@ -52,10 +60,12 @@ def test_collector_pairs_when_response_arrives_before_request_without_content_ty
     assert [e.kind for e in stored_events(Path(settings.events_uri))] == ["prediction"]
 
 
-@pytest.mark.parametrize(("kind", "orphan"), [("request", "request_only"),
-                                              ("response", "response_only")])
+@pytest.mark.parametrize(
+    ("kind", "orphan"), [("request", "request_only"), ("response", "response_only")]
+)
 def test_collector_stores_orphan_when_partner_never_arrives(
-        settings: CollectorSettings, rows: pd.DataFrame, kind: str, orphan: str) -> None:
+    settings: CollectorSettings, rows: pd.DataFrame, kind: str, orphan: str
+) -> None:
     body = v2_request(rows) if kind == "request" else v2_response([1.0, 2.0, 3.0])
     with TestClient(create_app(settings)) as client:
         assert _send(client, kind, "lonely", body).status_code == 200
@@ -69,32 +79,38 @@ def test_collector_stores_orphan_when_partner_never_arrives(
 
 
 def test_collector_loses_no_pending_half_when_restarted(
-        settings: CollectorSettings, rows: pd.DataFrame) -> None:
+    settings: CollectorSettings, rows: pd.DataFrame
+) -> None:
     settings.collector_orphan_timeout_s = 3600
     with TestClient(create_app(settings)) as client:
         assert _send(client, "request", "survivor", v2_request(rows)).status_code == 200
     assert stored_events(Path(settings.events_uri)) == []
     with TestClient(create_app(settings)) as client:  # a new process would replay the same log
         assert client.get("/healthz").json()["waiting"] == 1
-        assert _send(client, "response", "survivor", v2_response([1.0, 2.0, 3.0])).json()[
-            "status"] == "stored"
+        assert (
+            _send(client, "response", "survivor", v2_response([1.0, 2.0, 3.0])).json()["status"]
+            == "stored"
+        )
     [event] = stored_events(Path(settings.events_uri))
     assert (event.kind, event.request_id) == ("prediction", "survivor")
 
 
-@pytest.mark.parametrize(("change", "status", "reason"), [
-    ({"drop": "Ce-Id"}, 400, "ce-id: missing header"),
-    ({"drop": "Ce-Specversion"}, 400, "ce-specversion: missing header"),
-    ({"set": ("Ce-Type", "com.example.other")}, 400, "ce-type: 'com.example.other' not in"),
-    ({"set": ("Ce-Specversion", "0.3")}, 400, "is not '1.0'"),
-    ({"set": ("Content-Type", "application/cloudevents+json")}, 415, "structured content mode"),
-    ({"body": b"not json"}, 400, "body: not JSON"),
-    ({"body": b'{"instances": [[1, 2]]}'}, 400, "not a V2 inference payload"),
-    ({"body": b'{"inputs": [{"name": "x", "data": [{"a": 1}]}]}'}, 400, "do not fit"),
-])
+@pytest.mark.parametrize(
+    ("change", "status", "reason"),
+    [
+        ({"drop": "Ce-Id"}, 400, "ce-id: missing header"),
+        ({"drop": "Ce-Specversion"}, 400, "ce-specversion: missing header"),
+        ({"set": ("Ce-Type", "com.example.other")}, 400, "ce-type: 'com.example.other' not in"),
+        ({"set": ("Ce-Specversion", "0.3")}, 400, "is not '1.0'"),
+        ({"set": ("Content-Type", "application/cloudevents+json")}, 415, "structured content mode"),
+        ({"body": b"not json"}, 400, "body: not JSON"),
+        ({"body": b'{"instances": [[1, 2]]}'}, 400, "not a V2 inference payload"),
+        ({"body": b'{"inputs": [{"name": "x", "data": [{"a": 1}]}]}'}, 400, "do not fit"),
+    ],
+)
 def test_collector_returns_4xx_with_reason_and_stores_nothing_when_event_is_bad(
-        settings: CollectorSettings, rows: pd.DataFrame, change: dict, status: int,
-        reason: str) -> None:
+    settings: CollectorSettings, rows: pd.DataFrame, change: dict, status: int, reason: str
+) -> None:
     headers = kserve_headers("request", "bad")
     if "drop" in change:
         del headers[change["drop"]]

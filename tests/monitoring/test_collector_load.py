@@ -19,11 +19,20 @@ REPO = Path(__file__).resolve().parents[2]
 INFERENCES, CLIENTS = 400, 8
 
 
-
 def _start(port: int, tmp: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-c", "from monitoring.collector_main import main; main()",
-           "--port", str(port), "--host", "127.0.0.1", "--events-uri", str(tmp / "events"),
-           "--pending-dir", str(tmp / "pending")]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from monitoring.collector_main import main; main()",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--events-uri",
+        str(tmp / "events"),
+        "--pending-dir",
+        str(tmp / "pending"),
+    ]
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
     for _ in range(200):
         try:
@@ -42,28 +51,35 @@ def _client(port: int, ids: list[int], rows: pd.DataFrame) -> list[int]:
         for i in ids:  # alternate which half arrives first, as KServe's workers race
             halves = [("request", request), ("response", response)][:: 1 if i % 2 else -1]
             for kind, body in halves:
-                statuses.append(client.post("/", content=body,
-                                            headers=kserve_headers(kind, f"load-{i}")).status_code)
+                statuses.append(
+                    client.post(
+                        "/", content=body, headers=kserve_headers(kind, f"load-{i}")
+                    ).status_code
+                )
     return statuses
 
 
 def test_collector_stores_exactly_n_events_when_n_inferences_arrive_from_concurrent_clients(
-        tmp_path: Path, rows: pd.DataFrame) -> None:
+    tmp_path: Path, rows: pd.DataFrame
+) -> None:
     port = free_port()
     proc = _start(port, tmp_path)
     try:
         started = time.perf_counter()
         with ThreadPoolExecutor(CLIENTS) as pool:
             chunks = [list(range(INFERENCES))[c::CLIENTS] for c in range(CLIENTS)]
-            statuses = [s for part in pool.map(lambda ids: _client(port, ids, rows), chunks)
-                        for s in part]
+            statuses = [
+                s for part in pool.map(lambda ids: _client(port, ids, rows), chunks) for s in part
+            ]
         seconds = time.perf_counter() - started
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     events = stored_events(tmp_path / "events")  # parses every line: none is torn
-    print(f"{INFERENCES} inferences ({len(statuses)} CloudEvents) in {seconds:.1f} s from "
-          f"{CLIENTS} clients -> {len(events)} events stored")
+    print(
+        f"{INFERENCES} inferences ({len(statuses)} CloudEvents) in {seconds:.1f} s from "
+        f"{CLIENTS} clients -> {len(events)} events stored"
+    )
     assert statuses == [200] * (2 * INFERENCES)
     assert sorted(e.request_id for e in events) == sorted(f"load-{i}" for i in range(INFERENCES))
     assert {e.kind for e in events} == {"prediction"}

@@ -35,17 +35,23 @@ def endpoint(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_s3_sink_writes_one_object_per_batch_and_reader_gets_every_row_when_store_is_s3(
-        endpoint: str) -> None:
+    endpoint: str,
+) -> None:
     sink = open_sink("s3://events/housing", endpoint)
-    event = PredictionEvent(ts=NOW - timedelta(minutes=5), request_id="r",
-                            model_version=MODEL_VERSION,
-                            inputs={c: [1.0, 2.0] for c in RAW_COLUMNS},
-                            outputs={PREDICTION: [3.0, 4.0]}, source="collector")
+    event = PredictionEvent(
+        ts=NOW - timedelta(minutes=5),
+        request_id="r",
+        model_version=MODEL_VERSION,
+        inputs={c: [1.0, 2.0] for c in RAW_COLUMNS},
+        outputs={PREDICTION: [3.0, 4.0]},
+        source="collector",
+    )
     sink.write([event, event.model_copy(update={"request_id": "s"})])
     sink.write([event.model_copy(update={"request_id": "t"})])
     listing = boto3.client("s3", endpoint_url=endpoint).list_objects_v2(Bucket="events")
     keys = [o["Key"] for o in listing["Contents"]]
-    window = read_window("s3://events/housing", NOW - timedelta(hours=1), NOW,
-                         s3_endpoint_url=endpoint)
+    window = read_window(
+        "s3://events/housing", NOW - timedelta(hours=1), NOW, s3_endpoint_url=endpoint
+    )
     assert len(keys) == 2 and all(k.startswith(f"housing/dt={NOW:%Y-%m-%d}/hour=") for k in keys)
     assert (window.events[MODEL_VERSION], len(window.frames[MODEL_VERSION])) == (3, 6)

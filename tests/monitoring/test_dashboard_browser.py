@@ -23,13 +23,23 @@ from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--force-prefers-reduced-motion"]
-PANELS = ("Share of drifted columns over time", "Drift score of key columns",
-          "Missing-value share per column", "Prediction distribution (mean and quantiles)",
-          "Rows scored per model version")
-
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--force-prefers-reduced-motion",
+]
+PANELS = (
+    "Share of drifted columns over time",
+    "Drift score of key columns",
+    "Missing-value share per column",
+    "Prediction distribution (mean and quantiles)",
+    "Rows scored per model version",
+)
 
 
 def _fill_workspace(tmp: Path, bundle_dir: Path) -> str:
@@ -40,9 +50,16 @@ def _fill_workspace(tmp: Path, bundle_dir: Path) -> str:
         frame["median_income"] *= 1.3 if i == 2 else 1.0
         start = NOW - timedelta(hours=3 - i)
         write_window(tmp / "events", frame, version=bundle.version, ts=start + timedelta(minutes=5))
-        run(DriftSettings(events_uri=str(tmp / "events"), bundles_uri=str(bundle_dir.parent),
-                          workspace=str(tmp / "ws"), reports_dir=tmp / "reports",
-                          start=start.isoformat(), end=(start + timedelta(hours=1)).isoformat()))
+        run(
+            DriftSettings(
+                events_uri=str(tmp / "events"),
+                bundles_uri=str(bundle_dir.parent),
+                workspace=str(tmp / "ws"),
+                reports_dir=tmp / "reports",
+                start=start.isoformat(),
+                end=(start + timedelta(hours=1)).isoformat(),
+            )
+        )
     from evidently.ui.workspace import Workspace
 
     [project] = Workspace(str(tmp / "ws")).list_projects()
@@ -50,21 +67,45 @@ def _fill_workspace(tmp: Path, bundle_dir: Path) -> str:
 
 
 def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHROMIUM or "chromium", *FLAGS, f"--user-data-dir={tmp / 'chrome'}",
-                           "--window-size=1400,2200", "--virtual-time-budget=15000", *mode, url],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            CHROMIUM or "chromium",
+            *FLAGS,
+            f"--user-data-dir={tmp / 'chrome'}",
+            "--window-size=1400,2200",
+            "--virtual-time-budget=15000",
+            *mode,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 # CI installs chromium (scripts/install-system-tools.sh): there a missing browser is a failure.
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (apt-get install chromium)")
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install chromium)",
+)
 def test_dashboard_renders_panels_with_data_when_opened_in_headless_chromium(
-        tmp_path: Path, tiny_bundle: Path) -> None:
+    tmp_path: Path, tiny_bundle: Path
+) -> None:
     project_id = _fill_workspace(tmp_path, tiny_bundle)
     port = free_port()
-    ui = subprocess.Popen([sys.executable, "-m", "monitoring.dashboard", "--workspace",
-                           str(tmp_path / "ws"), "--port", str(port)], cwd=REPO,
-                          env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
+    ui = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "monitoring.dashboard",
+            "--workspace",
+            str(tmp_path / "ws"),
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+        env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"},
+    )
     try:
         for _ in range(240):
             try:

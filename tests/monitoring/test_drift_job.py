@@ -31,19 +31,29 @@ def served(tiny_bundle: Path, housing_csv: Path) -> dict[str, Any]:
         frame = frame[list(RAW_COLUMNS)].reset_index(drop=True)
         return frame.assign(prediction=predict(bundle, validate_raw(frame))[PREDICTION])
 
-    return {"bundle": bundle, "predict": with_predictions, "data": data,
-            "holdout": with_predictions(data.sample(2000, random_state=11))}
+    return {
+        "bundle": bundle,
+        "predict": with_predictions,
+        "data": data,
+        "holdout": with_predictions(data.sample(2000, random_state=11)),
+    }
 
 
-def _run(tmp_path: Path, served: dict[str, Any], frame: pd.DataFrame, **overrides: Any
-         ) -> tuple[int, dict[str, Any]]:
+def _run(
+    tmp_path: Path, served: dict[str, Any], frame: pd.DataFrame, **overrides: Any
+) -> tuple[int, dict[str, Any]]:
     events = tmp_path / "events"
     if len(frame):
-        write_window(events, frame, version=served["bundle"].version,
-                     ts=NOW - timedelta(minutes=10))
-    settings = DriftSettings(events_uri=str(events), bundles_uri=str(served["bundle"].path.parent),
-                             workspace=str(tmp_path / "ws"), reports_dir=tmp_path / "reports",
-                             **overrides)
+        write_window(
+            events, frame, version=served["bundle"].version, ts=NOW - timedelta(minutes=10)
+        )
+    settings = DriftSettings(
+        events_uri=str(events),
+        bundles_uri=str(served["bundle"].path.parent),
+        workspace=str(tmp_path / "ws"),
+        reports_dir=tmp_path / "reports",
+        **overrides,
+    )
     code = run(settings, now=NOW)
     [summary] = sorted((tmp_path / "reports").glob("*-summary.json"))[-1:]
     return code, json.loads(summary.read_text())
@@ -75,7 +85,8 @@ def test_drift_job_reports_dataset_drift_when_window_has_only_inland_rows(tmp_pa
 
 
 def test_drift_job_fails_missing_value_test_when_30_percent_of_income_is_missing(
-        tmp_path, served) -> None:
+    tmp_path, served
+) -> None:
     frame = served["holdout"].copy()
     frame.loc[frame.sample(frac=0.3, random_state=4).index, INCOME] = np.nan
     _, summary = _run(tmp_path, served, frame)
@@ -97,33 +108,46 @@ def test_drift_job_returns_0_with_no_events_when_window_is_empty(tmp_path, serve
 
 
 def test_drift_job_counts_and_skips_malformed_lines_when_store_has_garbage(
-        tmp_path, served) -> None:
+    tmp_path, served
+) -> None:
     part = tmp_path / "events" / f"dt={NOW:%Y-%m-%d}" / f"hour={NOW:%H}"
     part.mkdir(parents=True)
     (part / "junk.jsonl").write_text('not json\n{"kind": "prediction"}\n{"ts": "torn')
     code, summary = _run(tmp_path, served, served["holdout"].head(500))
     assert (code, summary["malformed_lines"], summary["events"]) == (
-        0, 3, {served["bundle"].version: 50})
+        0,
+        3,
+        {served["bundle"].version: 50},
+    )
     assert "junk.jsonl:1" in summary["malformed_examples"][0]
 
 
 def test_drift_job_starts_where_last_run_ended_when_state_file_exists(tmp_path, served) -> None:
     _run(tmp_path, served, served["holdout"].head(100))
-    settings = DriftSettings(events_uri=str(tmp_path / "events"), workspace=str(tmp_path / "ws"),
-                             reports_dir=tmp_path / "reports2",
-                             bundles_uri=str(served["bundle"].path.parent))
+    settings = DriftSettings(
+        events_uri=str(tmp_path / "events"),
+        workspace=str(tmp_path / "ws"),
+        reports_dir=tmp_path / "reports2",
+        bundles_uri=str(served["bundle"].path.parent),
+    )
     assert run(settings, now=NOW + timedelta(hours=1)) == 0
     [summary] = [json.loads(p.read_text()) for p in (tmp_path / "reports2").glob("*summary.json")]
     assert (summary["start"], summary["status"]) == (NOW.isoformat(), "no events")
 
 
 def test_drift_job_creates_project_panels_once_and_saves_reports_when_run_twice(
-        tmp_path, served) -> None:
+    tmp_path, served
+) -> None:
     from evidently.ui.workspace import Workspace
 
     _run(tmp_path, served, served["holdout"].head(300))
-    _run(tmp_path, served, served["holdout"].head(300), start=NOW.isoformat(),
-         end=(NOW + timedelta(hours=1)).isoformat())
+    _run(
+        tmp_path,
+        served,
+        served["holdout"].head(300),
+        start=NOW.isoformat(),
+        end=(NOW + timedelta(hours=1)).isoformat(),
+    )
     [project] = Workspace(str(tmp_path / "ws")).list_projects()
     titles = [p.title for p in project.dashboard.model().panels]
     assert len(titles) == len(set(titles)) >= 5

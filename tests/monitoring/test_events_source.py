@@ -14,15 +14,24 @@ from monitoring_helpers import NOW, write_window
 
 
 def _frame(n: int, offset: float) -> pd.DataFrame:
-    row = {"longitude": -122.2, "latitude": 37.8, "housing_median_age": 30.0,
-           "total_rooms": 900.0, "total_bedrooms": 200.0, "population": 500.0,
-           "households": 180.0, "median_income": 3.0, "ocean_proximity": "NEAR BAY"}
+    row = {
+        "longitude": -122.2,
+        "latitude": 37.8,
+        "housing_median_age": 30.0,
+        "total_rooms": 900.0,
+        "total_bedrooms": 200.0,
+        "population": 500.0,
+        "households": 180.0,
+        "median_income": 3.0,
+        "ocean_proximity": "NEAR BAY",
+    }
     income = offset + pd.RangeIndex(n)
     return pd.DataFrame([row] * n).assign(median_income=income, prediction=1000.0 * income)
 
 
 def test_read_window_skips_an_event_with_uneven_columns_and_keeps_the_others_aligned(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "events"
     ts = NOW - timedelta(minutes=5)
     write_window(root, _frame(3, 1.0), version="v1", ts=ts, rows_per_event=1)

@@ -13,8 +13,9 @@ from model.schema import RAW_COLUMNS
 
 
 @pytest.fixture(scope="session")
-def server(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[PredictorProcess]:
+def server(
+    tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PredictorProcess]:
     """The predictor on ``tiny_bundle`` with a 300-row limit (shared by the HTTP test modules)."""
     log = tmp_path_factory.mktemp("predictor") / "stdout.jsonl"
     proc = PredictorProcess(tiny_bundle, log, env={"HOUSING_MAX_BATCH_ROWS": str(MAX_ROWS)})
@@ -27,4 +28,3 @@ def server(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory
 def rows(sample_frame: pd.DataFrame) -> pd.DataFrame:
     """200 raw rows of the real data (some with a missing total_bedrooms)."""
     return sample_frame[list(RAW_COLUMNS)]
-

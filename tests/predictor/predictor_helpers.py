@@ -22,19 +22,34 @@ REPO = Path(__file__).resolve().parents[2]
 MAX_ROWS = 300  # the shared server's HOUSING_MAX_BATCH_ROWS
 
 
-
 class PredictorProcess:
     """``python -m predictor`` on free ports, its stdout (JSON logs) in ``log``."""
 
-    def __init__(self, model_dir: Path, log: Path, *flags: str, env: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(
+        self, model_dir: Path, log: Path, *flags: str, env: dict[str, str] | None = None
+    ) -> None:
         self.port, self.log = free_port(), log
         self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "predictor", "--model_dir", str(model_dir),
-               "--http_port", str(self.port), "--grpc_port", str(free_port()), *flags]
+        cmd = [
+            sys.executable,
+            "-m",
+            "predictor",
+            "--model_dir",
+            str(model_dir),
+            "--http_port",
+            str(self.port),
+            "--grpc_port",
+            str(free_port()),
+            *flags,
+        ]
         self._out = log.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._out, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})})
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
+        )
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -81,13 +96,20 @@ def v2_inputs(rows: pd.DataFrame) -> list[dict[str, Any]]:
         values = rows[name].tolist()
         if name != CATEGORICAL:
             values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
-        inputs.append({"name": name, "datatype": "BYTES" if name == CATEGORICAL else "FP64",
-                       "shape": [len(values)], "data": values})
+        inputs.append(
+            {
+                "name": name,
+                "datatype": "BYTES" if name == CATEGORICAL else "FP64",
+                "shape": [len(values)],
+                "data": values,
+            }
+        )
     return inputs
 
 
-def v2_request(rows: pd.DataFrame, *, outputs: list[str] | None = None, **extra: Any
-               ) -> dict[str, Any]:
+def v2_request(
+    rows: pd.DataFrame, *, outputs: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     """A V2 inference request for ``rows`` (raw columns)."""
     body: dict[str, Any] = {"inputs": v2_inputs(rows), **extra}
     if outputs:
@@ -108,10 +130,29 @@ def output(response: httpx.Response, name: str) -> list[float]:
 
 def train(housing_csv: Path, root: Path, *extra: str) -> Path:
     """The real ``housing-train`` on 3,000 rows without CV; the new bundle directory."""
-    cmd = [sys.executable, "-m", "training", "--data", str(housing_csv), "--publish-uri",
-           str(root), "--force", "--sample-rows", "3000", "--cv-folds", "0", *extra]
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "HOUSING_GIT_SHA": "testsha0000"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "training",
+        "--data",
+        str(housing_csv),
+        "--publish-uri",
+        str(root),
+        "--force",
+        "--sample-rows",
+        "3000",
+        "--cv-folds",
+        "0",
+        *extra,
+    ]
+    done = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "HOUSING_GIT_SHA": "testsha0000"},
+    )
     if done.returncode != 0:
         raise RuntimeError(f"training failed ({done.returncode}): {done.stderr[-2000:]}")
     return (root / "latest").resolve()

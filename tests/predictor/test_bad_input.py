@@ -22,8 +22,11 @@ def error_of(response) -> str:
 
 
 def test_infer_returns_400_when_json_malformed(server: PredictorProcess):
-    response = server.client.post("/v2/models/housing/infer", content=b'{"inputs": [',
-                                  headers={"content-type": "application/json"})
+    response = server.client.post(
+        "/v2/models/housing/infer",
+        content=b'{"inputs": [',
+        headers={"content-type": "application/json"},
+    )
     assert "invalid JSON" in error_of(response)
 
 
@@ -35,7 +38,8 @@ def test_infer_returns_400_naming_field_when_body_not_a_v2_request(server):
 def test_infer_returns_400_naming_field_when_input_lacks_data(server, body):
     broken = {"inputs": [{k: v for k, v in i.items() if k != "data"} for i in body["inputs"]]}
     assert error_of(server.infer(broken)).startswith(
-        "longitude: 'data' must be a list, got missing; latitude: 'data' must be a list")
+        "longitude: 'data' must be a list, got missing; latitude: 'data' must be a list"
+    )
 
 
 def test_kserve_route_returns_400_not_fastapi_422_when_body_fails_its_validation(server):
@@ -43,8 +47,11 @@ def test_kserve_route_returns_400_not_fastapi_422_when_body_fails_its_validation
     # cannot validate with FastAPI's 422 {"detail": ...}; predictor.errors normalises it.
     response = server.client.post("/v2/models/housing/versions/1/infer", json={"inputs": 3})
     assert error_of(response) == "invalid request body: inputs: Input should be a valid list"
-    response = server.client.post("/v2/models/housing/versions/1/infer", content=b"{",
-                                  headers={"content-type": "application/json"})
+    response = server.client.post(
+        "/v2/models/housing/versions/1/infer",
+        content=b"{",
+        headers={"content-type": "application/json"},
+    )
     assert error_of(response).startswith("invalid request body: invalid JSON at character 1")
 
 
@@ -72,7 +79,8 @@ def test_infer_returns_400_naming_column_when_datatype_wrong(server, body):
 def test_infer_returns_400_naming_row_when_number_is_a_string(server, body):
     broken = with_input(body, "median_income", data=[1.5, "lots", 2.5])
     assert error_of(server.infer(broken)) == (
-        "median_income[1]: 'lots' is not a number (datatype FP64)")
+        "median_income[1]: 'lots' is not a number (datatype FP64)"
+    )
 
 
 def test_infer_returns_400_naming_row_when_number_is_a_boolean(server, body):
@@ -83,7 +91,8 @@ def test_infer_returns_400_naming_row_when_number_is_a_boolean(server, body):
 def test_infer_returns_400_naming_row_when_category_not_a_string(server, body):
     broken = with_input(body, "ocean_proximity", data=["INLAND", 7, "INLAND"])
     assert error_of(server.infer(broken)) == (
-        "ocean_proximity[1]: 7 is not a string (datatype BYTES)")
+        "ocean_proximity[1]: 7 is not a string (datatype BYTES)"
+    )
 
 
 def test_infer_returns_400_naming_lengths_when_columns_differ(server, body):
@@ -95,7 +104,8 @@ def test_infer_returns_400_naming_lengths_when_columns_differ(server, body):
 def test_infer_returns_400_naming_column_when_shape_does_not_match_data(server, body):
     broken = with_input(body, "latitude", shape=[4])
     assert error_of(server.infer(broken)).startswith(
-        "latitude: shape [4] does not match its 3 value(s)")
+        "latitude: shape [4] does not match its 3 value(s)"
+    )
 
 
 def test_infer_returns_400_naming_row_when_required_value_null(server, body):
@@ -104,13 +114,20 @@ def test_infer_returns_400_naming_row_when_required_value_null(server, body):
 
 
 def test_infer_returns_400_naming_row_when_value_is_nan_or_infinite(server, body):
-    broken = with_input(with_input(body, "longitude", data=[float("nan"), -122.0, -122.0]),
-                        "latitude", data=[37.0, 37.0, float("inf")])
+    broken = with_input(
+        with_input(body, "longitude", data=[float("nan"), -122.0, -122.0]),
+        "latitude",
+        data=[37.0, 37.0, float("inf")],
+    )
     text = json.dumps(broken)  # NaN and Infinity literals, as Python and JavaScript clients send
-    response = server.client.post("/v2/models/housing/infer", content=text.encode(),
-                                  headers={"content-type": "application/json"})
-    assert error_of(response) == ("longitude[0]: missing (null/NaN not allowed); "
-                                  "latitude[2]: inf is not finite")
+    response = server.client.post(
+        "/v2/models/housing/infer",
+        content=text.encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert error_of(response) == (
+        "longitude[0]: missing (null/NaN not allowed); latitude[2]: inf is not finite"
+    )
 
 
 def test_infer_returns_400_naming_row_when_count_negative(server, body):
@@ -122,7 +139,8 @@ def test_infer_returns_400_naming_column_when_ocean_proximity_unknown(server, bo
     broken = with_input(body, "ocean_proximity", data=["INLAND", "INLAND", "LAKE"])
     assert error_of(server.infer(broken)) == (
         "ocean_proximity[2]: 'LAKE' not in ['<1H OCEAN', 'INLAND', 'ISLAND', 'NEAR BAY', "
-        "'NEAR OCEAN']")
+        "'NEAR OCEAN']"
+    )
 
 
 def test_infer_returns_400_when_batch_empty(server, body):
@@ -134,7 +152,8 @@ def test_infer_returns_400_naming_limit_when_batch_above_row_limit(server, rows)
     big = v2_request(pd.concat([rows, rows]).head(MAX_ROWS + 1))
     assert error_of(server.infer(big)) == (
         f"inputs: {MAX_ROWS + 1} rows exceed the limit of {MAX_ROWS} per request "
-        "(HOUSING_MAX_BATCH_ROWS); split the batch")
+        "(HOUSING_MAX_BATCH_ROWS); split the batch"
+    )
 
 
 def test_infer_reports_every_problem_capped_when_many_rows_bad(server, rows):
@@ -155,14 +174,25 @@ def test_infer_returns_400_naming_parameter_when_content_type_unsupported(server
 
 
 def test_infer_answers_no_5xx_when_given_any_bad_input(server, body):
-    bodies = [None, [], "x", {"inputs": None}, {"inputs": [{}]}, {"inputs": [1, 2]},
-              with_input(body, "longitude", data=[[1, 2], [3, 4], [5, 6]]),
-              with_input(body, "longitude", shape="3"),
-              with_input(body, "longitude", data=[1e999] * 3),
-              with_input(body, "longitude", data=[10**400] * 3),
-              {**body, "outputs": "all"}, {**body, "id": 5}]
+    bodies = [
+        None,
+        [],
+        "x",
+        {"inputs": None},
+        {"inputs": [{}]},
+        {"inputs": [1, 2]},
+        with_input(body, "longitude", data=[[1, 2], [3, 4], [5, 6]]),
+        with_input(body, "longitude", shape="3"),
+        with_input(body, "longitude", data=[1e999] * 3),
+        with_input(body, "longitude", data=[10**400] * 3),
+        {**body, "outputs": "all"},
+        {**body, "id": 5},
+    ]
     for b in bodies:
-        response = server.client.post("/v2/models/housing/infer", content=json.dumps(b).encode(),
-                                      headers={"content-type": "application/json"})
+        response = server.client.post(
+            "/v2/models/housing/infer",
+            content=json.dumps(b).encode(),
+            headers={"content-type": "application/json"},
+        )
         assert 400 <= response.status_code < 500, (b, response.status_code, response.text)
         assert set(response.json()) == {"error"}, response.text

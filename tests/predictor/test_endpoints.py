@@ -37,8 +37,16 @@ def test_model_metadata_lists_manifest_inputs_and_outputs_when_asked(server, man
     assert body["name"] == "housing"
     assert body["inputs"] == [t.model_dump() for t in manifest.inputs]
     assert [i["name"] for i in body["inputs"]] == [
-        "longitude", "latitude", "housing_median_age", "total_rooms", "total_bedrooms",
-        "population", "households", "median_income", "ocean_proximity"]
+        "longitude",
+        "latitude",
+        "housing_median_age",
+        "total_rooms",
+        "total_bedrooms",
+        "population",
+        "households",
+        "median_income",
+        "ocean_proximity",
+    ]
     assert {i["datatype"] for i in body["inputs"][:-1]} == {"FP64"}
     assert body["inputs"][-1]["datatype"] == "BYTES"
     assert body["outputs"] == [t.model_dump() for t in manifest.outputs]
@@ -50,9 +58,13 @@ def test_infer_returns_prediction_with_id_and_version_when_rows_valid(server, ma
     assert response.status_code == 200
     body = response.json()
     assert (body["id"], body["model_name"], body["model_version"]) == (
-        "req-42", "housing", manifest.model_version)
+        "req-42",
+        "housing",
+        manifest.model_version,
+    )
     assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
-        (PREDICTION, "FP64", [3])]
+        (PREDICTION, "FP64", [3])
+    ]
     assert all(isinstance(v, float) and v > 0 for v in output(response, PREDICTION))
 
 
@@ -60,8 +72,9 @@ def test_infer_returns_interval_around_prediction_when_bounds_requested(server, 
     response = server.infer(v2_request(rows.head(20), outputs=[PREDICTION, LOWER, UPPER]))
     assert response.status_code == 200
     assert [o["name"] for o in response.json()["outputs"]] == [PREDICTION, LOWER, UPPER]
-    for low, mid, high in zip(output(response, LOWER), output(response, PREDICTION),
-                              output(response, UPPER), strict=True):
+    for low, mid, high in zip(
+        output(response, LOWER), output(response, PREDICTION), output(response, UPPER), strict=True
+    ):
         assert low <= mid <= high
 
 
@@ -84,8 +97,9 @@ def test_infer_accepts_column_vector_shape_when_shape_is_n_by_1(server, rows):
         i["shape"] = [2, 1]
     response = server.infer(body)
     assert response.status_code == 200
-    assert output(response, PREDICTION) == output(server.infer(v2_request(rows.head(2))),
-                                                  PREDICTION)
+    assert output(response, PREDICTION) == output(
+        server.infer(v2_request(rows.head(2))), PREDICTION
+    )
 
 
 def test_infer_imputes_total_bedrooms_when_null(server, rows):
@@ -113,7 +127,9 @@ def test_infer_logs_one_json_line_per_request_when_served(server, rows):
     lines = server.log_lines()  # every line is JSON, or json.loads fails here
     mine = [entry for entry in lines if entry.get("request_id") in ("log-check-1", "log-check-2")]
     assert [(e["event"], e["rows"], e["outcome"]) for e in mine] == [
-        ("prediction", 4, "ok"), ("prediction", 0, "invalid")]
+        ("prediction", 4, "ok"),
+        ("prediction", 0, "invalid"),
+    ]
     assert mine[0]["latency_ms"] > 0 and mine[0]["model_version"]
     assert not [e for e in lines if e["logger"] in ("uvicorn.access", "kserve.trace")]
     assert "ORJSONResponse" not in json.dumps(lines)
@@ -124,7 +140,7 @@ def _metric(text: str, name: str, **labels: str) -> float:
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     for line in text.splitlines():
         if line.startswith(name + "{"):
-            got = ",".join(sorted(line[line.index("{") + 1: line.index("}")].split(",")))
+            got = ",".join(sorted(line[line.index("{") + 1 : line.index("}")].split(",")))
             if got == wanted:
                 return float(line.rsplit(" ", 1)[1])
     return 0.0
@@ -139,17 +155,22 @@ def test_metrics_count_requests_rows_and_errors_when_requests_served(server, man
 
     def delta(name: str, outcome: str) -> float:
         return _metric(after, name, **labels, outcome=outcome) - _metric(
-            before, name, **labels, outcome=outcome)
+            before, name, **labels, outcome=outcome
+        )
 
     assert delta("housing_requests_total", "ok") == 1
     assert delta("housing_rows_total", "ok") == 5
     assert delta("housing_requests_total", "invalid") == 1
     assert delta("housing_request_errors_total", "invalid") == 1
     assert delta("housing_request_errors_total", "ok") == 0
-    for histogram in ("request_preprocess_seconds", "request_predict_seconds",
-                      "request_postprocess_seconds"):
+    for histogram in (
+        "request_preprocess_seconds",
+        "request_predict_seconds",
+        "request_postprocess_seconds",
+    ):
         assert _metric(after, f"{histogram}_count", model_name="housing") > _metric(
-            before, f"{histogram}_count", model_name="housing")
+            before, f"{histogram}_count", model_name="housing"
+        )
 
 
 def test_infer_keeps_row_order_when_batch_reversed(server, rows):

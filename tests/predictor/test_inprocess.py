@@ -30,13 +30,15 @@ def unloaded(tiny_bundle: Path):
     from predictor.predictor import HousingPredictor
     from predictor.rest import add_infer_route
 
-    model = HousingPredictor("housing", tiny_bundle, max_batch_rows=10,
-                             metrics=Metrics(CollectorRegistry()))
+    model = HousingPredictor(
+        "housing", tiny_bundle, max_batch_rows=10, metrics=Metrics(CollectorRegistry())
+    )
     server = ModelServer(enable_grpc=False)
     server.register_model(model)
     add_infer_route(app, server.dataplane)  # as predictor.server.run does, before KServe's
-    RESTServer("kserve.model_server:app", server.dataplane, server.model_repository_extension,
-               0).create_application()
+    RESTServer(
+        "kserve.model_server:app", server.dataplane, server.model_repository_extension, 0
+    ).create_application()
     with TestClient(app) as client:
         yield model, client
 
@@ -65,11 +67,21 @@ class _SlowWriter(EventStoreWriter):
 def test_event_log_drops_and_counts_without_blocking_when_queue_full(tmp_path):
     writer = _SlowWriter(tmp_path)
     dropped, written = [], []
-    log = EventLog(writer, model_name="housing", queue_size=2, on_dropped=dropped.append,
-                   on_written=written.append)
-    served = Served(__import__("datetime").datetime.now(), "r", "v",
-                    {"median_income": np.array([1.0])}, {"median_house_value": np.array([2.0])},
-                    1.0)
+    log = EventLog(
+        writer,
+        model_name="housing",
+        queue_size=2,
+        on_dropped=dropped.append,
+        on_written=written.append,
+    )
+    served = Served(
+        __import__("datetime").datetime.now(),
+        "r",
+        "v",
+        {"median_income": np.array([1.0])},
+        {"median_house_value": np.array([2.0])},
+        1.0,
+    )
     for _ in range(10):  # returns at once every time: two queued, eight dropped and counted
         log.submit(served)
     assert (sum(dropped), written) == (8, [])

@@ -45,8 +45,9 @@ def plain_bundle(housing_csv, tmp_path_factory) -> Path:
     return train(housing_csv, tmp_path_factory.mktemp("plain"), "--no-intervals")
 
 
-def test_infer_returns_400_naming_version_when_bundle_has_no_interval_models(plain_bundle, rows,
-                                                                             tmp_path):
+def test_infer_returns_400_naming_version_when_bundle_has_no_interval_models(
+    plain_bundle, rows, tmp_path
+):
     proc = PredictorProcess(plain_bundle, tmp_path / "out.jsonl")
     try:
         proc.wait_ready()
@@ -54,9 +55,11 @@ def test_infer_returns_400_naming_version_when_bundle_has_no_interval_models(pla
         assert [o["name"] for o in meta["outputs"]] == [PREDICTION]
         response = proc.infer(v2_request(rows.head(2), outputs=[PREDICTION, UPPER]))
         assert response.status_code == 400
-        assert response.json() == {"error": f"outputs: {LOWER}/{UPPER} are not available: model "
-                                   f"version {plain_bundle.name} was trained without interval "
-                                   "models"}
+        assert response.json() == {
+            "error": f"outputs: {LOWER}/{UPPER} are not available: model "
+            f"version {plain_bundle.name} was trained without interval "
+            "models"
+        }
         assert proc.infer(v2_request(rows.head(2))).status_code == 200
     finally:
         assert proc.stop() == 0
@@ -64,12 +67,13 @@ def test_infer_returns_400_naming_version_when_bundle_has_no_interval_models(pla
 
 def test_event_log_holds_every_served_request_when_stopped_by_sigterm(tiny_bundle, rows, tmp_path):
     events = tmp_path / "events"
-    proc = PredictorProcess(tiny_bundle, tmp_path / "out.jsonl", env={
-        "HOUSING_EVENTS_URI": str(events)})
+    proc = PredictorProcess(
+        tiny_bundle, tmp_path / "out.jsonl", env={"HOUSING_EVENTS_URI": str(events)}
+    )
     proc.wait_ready()
     sent = {}
     for i in range(12):
-        batch = rows.iloc[i: i + 1 + i % 4]
+        batch = rows.iloc[i : i + 1 + i % 4]
         response = proc.infer(v2_request(batch, id=f"ev-{i}"))
         sent[f"ev-{i}"] = (batch, output(response, PREDICTION))
     assert proc.infer(v2_request(rows.head(1).assign(population=-1.0))).status_code == 400
@@ -80,7 +84,10 @@ def test_event_log_holds_every_served_request_when_stopped_by_sigterm(tiny_bundl
     for request_id, (batch, prediction) in sent.items():
         event = got[request_id]
         assert (event.source, event.model_name, event.model_version) == (
-            "predictor", "housing", tiny_bundle.name)
+            "predictor",
+            "housing",
+            tiny_bundle.name,
+        )
         assert event.rows == len(batch)
         assert event.inputs["median_income"] == batch["median_income"].tolist()
         assert event.inputs["ocean_proximity"] == batch["ocean_proximity"].tolist()

@@ -32,8 +32,9 @@ def test_infer_equals_batch_path_bit_for_bit_when_single_rows(server, bundle, ro
     for i in range(5):
         row = rows.iloc[[i]]
         got = output(server.infer(v2_request(row)), PREDICTION)
-        assert np.float64(got[0]).tobytes() == predict(bundle, validate_raw(row))[
-            PREDICTION].tobytes()
+        assert (
+            np.float64(got[0]).tobytes() == predict(bundle, validate_raw(row))[PREDICTION].tobytes()
+        )
 
 
 def test_infer_equals_batch_path_bit_for_bit_when_bedrooms_missing(server, bundle, rows):
