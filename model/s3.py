@@ -82,6 +82,29 @@ def exists(s3: Any, uri: str) -> bool:
         raise PublishError(f"cannot list {uri}: {e}") from e
 
 
+def list_children(s3: Any, uri: str) -> list[str]:
+    """Names directly under ``uri`` (sub-prefixes and objects), like ``ls`` of a directory.
+
+    Raises:
+        PublishError: the prefix cannot be listed.
+    """
+    bucket, prefix = split(uri)
+    base = prefix + "/" if prefix else ""
+    try:
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=base, Delimiter="/"
+        )
+        names = [
+            item[len(base) :].rstrip("/")
+            for page in pages
+            for item in [c["Prefix"] for c in page.get("CommonPrefixes", [])]
+            + [o["Key"] for o in page.get("Contents", [])]
+        ]
+    except Exception as e:  # no bucket, no access, no endpoint: all mean "cannot use this URI"
+        raise PublishError(f"cannot list {uri}: {e}") from e
+    return sorted(n for n in names if n)
+
+
 def download_tree(s3: Any, uri: str, dest: Path) -> Path:
     """Download every object under ``uri`` into ``dest`` (created); returns ``dest``.
 

@@ -1,18 +1,15 @@
 """Atomic publication: directories (PVC) and S3 against a real S3-compatible server (moto)."""
 
 import os
-import subprocess
-import sys
-import time
+import shutil
 
-import boto3
-import httpx
 import pytest
 
 from model import s3
-from model.bundle import MANIFEST, load_bundle, write_bundle
-from model.errors import BundleError
-from support import free_port, run_training, train_bundle
+from model.bundle import MANIFEST, load_bundle, read_manifest, write_bundle
+from model.errors import BundleError, PublishError
+from support import run_training, train_bundle
+from training.publish import publish
 
 
 def test_publish_to_directory_points_latest_at_new_bundle(tiny_bundle):
@@ -52,40 +49,6 @@ def test_write_bundle_leaves_nothing_when_writing_fails(tiny_bundle, tmp_path):
             reference=bundle.reference(),
         )
     assert list(tmp_path.iterdir()) == []  # no half-written bundle, no temp dir
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url, timeout=0.5)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    env = {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HOUSING_S3_ENDPOINT_URL": url,
-    }
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    boto3.client("s3", endpoint_url=url).create_bucket(Bucket="models")
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 def train_to(housing_csv, uri, git_sha=""):
@@ -130,3 +93,72 @@ def test_train_bundle_is_reproducible_when_same_seed(housing_csv, tmp_path, tiny
     a, b = load_bundle(tiny_bundle).manifest, load_bundle(again).manifest
     assert a.metrics["holdout"] == b.metrics["holdout"]
     assert a.files["reference.parquet"] == b.files["reference.parquet"]
+
+
+def copy_of(bundle, version=None, empty_file=None):
+    """A ``write`` for ``publish``: copies ``bundle`` under ``version`` (plus an empty file)."""
+    manifest = read_manifest(bundle)
+    if version:
+        manifest = manifest.model_copy(update={"model_version": version})
+
+    def write(root):
+        target = root / manifest.model_version
+        shutil.copytree(bundle, target)
+        if empty_file:
+            (target / empty_file).touch()
+        return manifest
+
+    return write
+
+
+def test_publish_replaces_latest_when_kubelet_left_an_empty_directory(tiny_bundle, tmp_path):
+    # kubelet makeMounts creates a missing subPath (pvc://<claim>/latest) as a real, empty dir
+    (tmp_path / "latest").mkdir()
+    _, manifest = publish(str(tmp_path), copy_of(tiny_bundle))
+    assert (tmp_path / "latest").is_symlink()
+    assert os.readlink(tmp_path / "latest") == manifest.model_version
+    assert load_bundle(tmp_path / "latest").version == manifest.model_version
+
+
+def test_train_publishes_when_latest_is_an_empty_directory(housing_csv, tmp_path):
+    (tmp_path / "latest").mkdir()
+    out = train_to(housing_csv, tmp_path, "emptydir")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "latest").is_symlink()
+    assert load_bundle(tmp_path / "latest").manifest.code.git_sha.startswith("emptydi")
+
+
+def test_publish_refuses_clearly_when_latest_is_a_directory_with_files(tiny_bundle, tmp_path):
+    (tmp_path / "latest").mkdir()
+    (tmp_path / "latest" / "model.joblib").write_bytes(b"someone else's")
+    with pytest.raises(PublishError, match=r"latest: is a real directory.*not empty"):
+        publish(str(tmp_path), copy_of(tiny_bundle))
+    assert (tmp_path / "latest" / "model.joblib").read_bytes() == b"someone else's"
+
+
+def test_publish_to_s3_refuses_zero_byte_file_before_uploading(s3_server, tiny_bundle):
+    with pytest.raises(PublishError, match=r"NOTES: zero-byte file.*skips zero-byte objects"):
+        publish(
+            "s3://models/zero",
+            copy_of(tiny_bundle, empty_file="NOTES"),
+            endpoint_url=s3_server,
+        )
+    assert "Contents" not in s3.client(s3_server).list_objects_v2(Bucket="models", Prefix="zero/")
+
+
+@pytest.mark.parametrize("second", ["20260301T120000Z-abc1234-2", "20260301T120000Z-abc"])
+def test_publish_to_s3_refuses_version_when_it_prefixes_another(s3_server, tiny_bundle, second):
+    root = f"s3://models/prefix-{second[-4:]}"
+    publish(root, copy_of(tiny_bundle, "20260301T120000Z-abc1234"), endpoint_url=s3_server)
+    with pytest.raises(PublishError, match=r"prefix of the other.*without a '/' delimiter"):
+        publish(root, copy_of(tiny_bundle, second), endpoint_url=s3_server)
+    client = s3.client(s3_server)
+    assert s3.list_children(client, root) == ["20260301T120000Z-abc1234", "LATEST"]
+
+
+def test_publish_to_s3_accepts_versions_when_none_prefixes_another(s3_server, tiny_bundle):
+    root = "s3://models/noclash"
+    publish(root, copy_of(tiny_bundle, "20260301T120000Z-abc1234"), endpoint_url=s3_server)
+    publish(root, copy_of(tiny_bundle, "20260301T120001Z-abc1234"), endpoint_url=s3_server)
+    client = s3.client(s3_server)
+    assert s3.get_text(client, f"{root}/LATEST").strip() == "20260301T120001Z-abc1234"
