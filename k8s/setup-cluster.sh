@@ -9,7 +9,7 @@
 # the Kourier guide) and the Knative docs, and has not been executed. Versions are pinned to the ones
 # KServe v0.20.0 itself tests with (kserve-deps.env at tag v0.20.0). Report problems with exact output.
 #
-# Needs: kubectl, helm (3.8+ for OCI charts), python3 (edits KServe's JSON configmap), internet access.
+# Needs: kubectl, helm (3.8+ for OCI charts), internet access.
 # Idempotent: re-running applies the same manifests and settings again.
 set -euo pipefail
 
@@ -24,7 +24,7 @@ KOURIER_NODE_PORT="${KOURIER_NODE_PORT:-31080}"
 
 log() { printf '\n[setup-cluster] %s\n' "$*"; }
 
-for tool in kubectl helm python3; do
+for tool in kubectl helm; do
   command -v "${tool}" >/dev/null || { echo "setup-cluster: ${tool} not found" >&2; exit 1; }
 done
 kubectl cluster-info >/dev/null
@@ -50,40 +50,38 @@ kubectl -n kourier-system patch service kourier --type merge -p "{\"spec\":{\"ty
 log "Knative settings used by charts/housing"
 # Domain: <isvc>-predictor.<namespace>.example.com, reached with a Host header.
 kubectl patch configmap/config-domain -n knative-serving --type merge -p "{\"data\":{\"${KNATIVE_DOMAIN}\":\"\"}}"
-# The chart sets a pod securityContext (runAsUser/fsGroup/seccomp) and KServe mounts pvc:// bundles as
-# volumes; Knative gates both behind feature flags. emptyDir backs the read-only root FS's /tmp.
+# The chart sets a pod securityContext (runAsUser/runAsGroup/fsGroup); Knative drops those fields unless
+# kubernetes.podspec-securitycontext is enabled (knative/serving knative-v1.21.1 pkg/apis/serving/fieldmask.go,
+# PodSecurityContextMask). The emptyDir behind the read-only root FS's /tmp needs
+# kubernetes.podspec-volumes-emptydir (already "enabled" by default in pkg/apis/config/features.go; set
+# explicitly so a cluster-wide override cannot break the chart). No PVC flags: the bundles claim is added by
+# KServe's pod mutating webhook (kserve/kserve v0.20.0 pkg/webhook/admission/pod/storage_initializer_injector.go),
+# after Knative has validated the revision.
 kubectl patch configmap/config-features -n knative-serving --type merge -p '{"data":{
   "kubernetes.podspec-securitycontext":"enabled",
-  "kubernetes.podspec-persistent-volume-claim":"enabled",
-  "kubernetes.podspec-persistent-volume-write":"enabled",
-  "kubernetes.podspec-emptydir":"enabled"}}'
+  "kubernetes.podspec-volumes-emptydir":"enabled"}}'
 # skaffold loads images into kind without a registry; Knative would fail to resolve their tags to
 # digests. Unqualified names (housing-predictor:<tag>) normalise to index.docker.io.
 kubectl patch configmap/config-deployment -n knative-serving --type merge \
   -p '{"data":{"registries-skipping-tag-resolving":"kind.local,ko.local,dev.local,index.docker.io,docker.io"}}'
 
 log "KServe ${KSERVE_VERSION}: CRDs and controller from oci://ghcr.io/kserve/charts"
+# inferenceservice-config is rendered by the kserve-resources chart from these values
+# (kserve/kserve v0.20.0 charts/kserve-resources/files/common/configmap-patch.yaml): set them as values,
+# so the next `helm upgrade kserve` keeps them (a kubectl patch of the ConfigMap would be undone).
+#   deploymentMode=Knative            -> deploy.defaultDeploymentMode
+#   disableIstioVirtualHost=true      -> ingress.disableIstioVirtualHost (Kourier, no Istio)
 helm upgrade --install kserve-crd oci://ghcr.io/kserve/charts/kserve-crd \
   --version "${KSERVE_VERSION}" --namespace kserve --create-namespace --wait
 helm upgrade --install kserve oci://ghcr.io/kserve/charts/kserve-resources \
-  --version "${KSERVE_VERSION}" --namespace kserve --create-namespace --wait
+  --version "${KSERVE_VERSION}" --namespace kserve --create-namespace --wait \
+  --set kserve.controller.deploymentMode=Knative \
+  --set kserve.controller.gateway.disableIstioVirtualHost=true \
+  --set-string kserve.controller.gateway.domain="${KNATIVE_DOMAIN}"
 kubectl -n kserve wait --for=condition=Available deployment/kserve-controller-manager --timeout=300s
 
-log "KServe inferenceservice-config: Knative default mode, no Istio VirtualService (Kourier)"
-update_isvc_config() {  # update_isvc_config <data key> <python expression editing dict `c`>
-  local key="$1" expr="$2" current updated
-  current="$(kubectl -n kserve get configmap inferenceservice-config -o "jsonpath={.data.${key}}")"
-  updated="$(printf '%s' "${current}" | python3 -c "import json,sys; c=json.load(sys.stdin); ${expr}; print(json.dumps(c, indent=2))")"
-  kubectl -n kserve patch configmap inferenceservice-config --type merge \
-    -p "$(python3 -c 'import json,sys; print(json.dumps({"data": {sys.argv[1]: sys.argv[2]}}))' "${key}" "${updated}")"
-}
-update_isvc_config ingress 'c["disableIstioVirtualHost"] = True'
-update_isvc_config deploy 'c["defaultDeploymentMode"] = "Knative"'
-kubectl -n kserve rollout restart deployment/kserve-controller-manager
-kubectl -n kserve rollout status deployment/kserve-controller-manager --timeout=300s
-
 log "checks"
-kubectl get clusterstoragecontainer default -o name   # the storage initializer for pvc:// and s3://
+kubectl get clusterstoragecontainer default -o name   # the storage initializer for s3:// (pvc:// is a plain mount)
 kubectl get crd inferenceservices.serving.kserve.io -o jsonpath='{.metadata.name}{"\n"}'
 kubectl -n kourier-system get service kourier
 log "done: KServe ${KSERVE_VERSION} (Knative mode, Kourier) is ready; next: skaffold dev (docs/kubernetes.md)"

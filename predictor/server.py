@@ -21,6 +21,7 @@ from model.errors import BundleError
 from model.events import EventStoreWriter, new_writer_id
 from model.logging import log_config
 from predictor import errors
+from predictor.bundle_wait import wait_for_bundle
 from predictor.event_log import EventLog
 from predictor.metrics import Metrics
 from predictor.predictor import HousingPredictor
@@ -79,6 +80,10 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--workers {args.workers}: this predictor runs one worker per "
                 "pod (2 cores); scale with replicas"
+            )
+        if settings.bundle_wait_seconds > 0:  # False on timeout: load() below says what is missing
+            wait_for_bundle(
+                settings.model_dir, port=args.http_port, timeout_s=settings.bundle_wait_seconds
             )
         model = HousingPredictor(
             settings.model_name,

@@ -33,6 +33,8 @@ class PredictorSettings(BaseSettings):
     """Name in the V2 path /v2/models/{model_name}/infer."""
     model_dir: Path = Path("/mnt/models")
     """Bundle dir; KServe's storage initializer fills it from STORAGE_URI on kserve-container."""
+    bundle_wait_seconds: float = Field(0, ge=0)
+    """Wait this long for a bundle to appear in model_dir, alive but not ready; 0 fails at once."""
     max_batch_rows: int = Field(10_000, ge=1)
     """Most rows one request may carry; more is a 400."""
     events_uri: str | None = None

@@ -21,7 +21,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "housing"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
-KUBE_VERSIONS = ("1.31.0", "1.32.0", "1.33.0", "1.34.0")
+KUBE_VERSIONS = ("1.33.0", "1.34.0", "1.35.0")  # Knative 1.21 needs >= 1.33
 INSTALL_HINT = "run scripts/install-k8s-tools.sh (installs helm into .tools/bin)"
 
 

@@ -77,7 +77,6 @@ def test_chart_sets_canary_percent_when_challenger_enabled(
 @pytest.mark.parametrize(
     ("scenario", "uri"),
     [
-        ("defaults", "pvc://housing-bundles/latest"),
         ("canary", "pvc://housing-bundles/20260301T120000Z-abc1234"),
         ("promote", "pvc://housing-bundles/20260301T120000Z-abc1234"),
         ("rollback", "pvc://housing-bundles/20260301T120000Z-abc1234"),
@@ -415,3 +414,67 @@ def test_chart_probes_every_server_when_rendered(rendered: dict[str, Any], scena
                 c["name"],
             )
     assert "readinessProbe" in _container(_isvc(rendered[scenario]))
+
+
+def test_chart_mounts_claim_root_and_waits_for_latest_when_defaults(
+    rendered: dict[str, Any],
+) -> None:
+    """pvc://<claim>/latest would become subPath "latest", which kubelet creates empty before
+    training runs (kubelet makeMounts; kserve v0.20.0 storage_initializer_injector.go)."""
+    isvc = _isvc(rendered["defaults"])
+    env = _env(_container(isvc))
+    assert env["STORAGE_URI"] == "pvc://housing-bundles"  # no subPath: ParsePvcURI -> ""
+    assert env["HOUSING_MODEL_DIR"] == "/mnt/models/latest"
+    assert env["HOUSING_BUNDLE_WAIT_SECONDS"] == "3900"
+    # Knative's default progress-deadline (600s) would fail the revision before training ends
+    assert isvc["metadata"]["annotations"]["serving.knative.dev/progress-deadline"] == "3900s"
+    job = next(
+        j
+        for j in cs.by_kind(rendered["defaults"], "Job")
+        if j["metadata"]["name"] == "housing-train"
+    )
+    assert int(env["HOUSING_BUNDLE_WAIT_SECONDS"]) > job["spec"]["activeDeadlineSeconds"]
+
+
+@pytest.mark.parametrize("scenario", ["canary", "promote", "rollback", "minio"])
+def test_chart_keeps_knative_defaults_and_no_wait_when_version_pinned(
+    rendered: dict[str, Any], scenario: str
+) -> None:
+    isvc = _isvc(rendered[scenario])
+    env = _env(_container(isvc))
+    assert "serving.knative.dev/progress-deadline" not in isvc["metadata"]["annotations"]
+    assert "HOUSING_BUNDLE_WAIT_SECONDS" not in env and "HOUSING_MODEL_DIR" not in env
+
+
+def test_chart_rejects_bundle_wait_when_not_longer_than_training(helm: str) -> None:
+    message = _fails(helm, {"inferenceService.bundleWaitSeconds": "3600"})
+    assert "bundleWaitSeconds (3600) must exceed training.activeDeadlineSeconds (3600)" in message
+
+
+@pytest.mark.parametrize("metric", ["cpu", "memory"])
+def test_chart_rejects_scale_metric_when_knative_kpa_cannot_use_it(helm: str, metric: str) -> None:
+    """KServe v0.20.0 validateKPAMetrics: only concurrency and rps in Knative mode."""
+    message = _fails(helm, {"inferenceService.scaleMetric": metric})
+    assert "scaleMetric" in message
+
+
+@pytest.mark.parametrize("metric", ["concurrency", "rps"])
+def test_chart_accepts_scale_metric_when_kpa_metric(helm: str, metric: str) -> None:
+    docs = cs.render(sets={"inferenceService.scaleMetric": metric}, helm=helm)
+    assert _isvc(docs)["spec"]["predictor"]["scaleMetric"] == metric
+
+
+@pytest.mark.parametrize("uri", ["s3://housing/bundles/latest", "s3://housing/bundles/LATEST"])
+def test_chart_rejects_s3_latest_when_storage_initializer_cannot_follow_it(
+    helm: str, uri: str
+) -> None:
+    message = _fails(helm, {"champion.bundleUri": uri}, "minio-values.yaml")
+    assert "S3 has no 'latest' directory" in message
+
+
+def test_chart_probes_liveness_and_readiness_on_v2_health_when_rendered(
+    rendered: dict[str, Any],
+) -> None:
+    c = _container(_isvc(rendered["defaults"]))
+    assert c["livenessProbe"]["httpGet"] == {"path": "/v2/health/live", "port": 8080}
+    assert c["readinessProbe"]["httpGet"] == {"path": "/v2/health/ready", "port": 8080}

@@ -128,6 +128,19 @@ The STORAGE_URI of the current revision: the challenger's bundle while a canary 
 {{- end }}
 
 {{/*
+"true" when the revision serves pvc://<claim>/latest, the first-install form. KServe mounts a pvc://
+URI's path as the volume's subPath (kserve/kserve v0.20.0 pkg/webhook/admission/pod/
+storage_initializer_injector.go), and kubelet creates a missing subPath as an empty directory
+before the container starts (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go, makeMounts): the
+predictor would start on an empty /mnt/models. This form mounts the claim root instead (a
+pvc://<claim> URI has no subPath: kserve pkg/utils/storage.go ParsePvcURI) and the predictor waits
+for /mnt/models/latest.
+*/}}
+{{- define "housing.followsLatest" -}}
+{{- if eq (include "housing.storageUri" .) (printf "pvc://%s/latest" .Values.persistence.bundles.claimName) }}true{{- end }}
+{{- end }}
+
+{{/*
 S3 environment (endpoint, region, credentials from the Secret) for training and drift, or nothing:
 (dict "ctx" $ "indent" 12)
 */}}
@@ -201,6 +214,14 @@ only at apply time). Collects every problem, then fails once with all of them.
 {{- end }}
 {{- if and (include "housing.usesS3" .) (not .Values.s3.existingSecret) }}
 {{- $errors = append $errors "s3.existingSecret: required when MinIO or an s3:// URI is used (a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; see docs/kubernetes.md)" }}
+{{- end }}
+{{- range $role, $uri := dict "champion" .Values.champion.bundleUri "challenger" (ternary .Values.challenger.bundleUri "" .Values.challenger.enabled) }}
+{{- if and (hasPrefix "s3://" $uri) (regexMatch "(?i)/latest/?$" $uri) }}
+{{- $errors = append $errors (printf "%s.bundleUri: %q: S3 has no 'latest' directory (training keeps a LATEST text object, which KServe's storage initializer cannot follow); name a version: s3://<bucket>/<prefix>/<model_version>" $role $uri) }}
+{{- end }}
+{{- end }}
+{{- if and (include "housing.followsLatest" .) .Values.training.enabled (le (int64 .Values.inferenceService.bundleWaitSeconds) (int64 .Values.training.activeDeadlineSeconds)) }}
+{{- $errors = append $errors (printf "inferenceService.bundleWaitSeconds (%v) must exceed training.activeDeadlineSeconds (%v): the first revision waits for the training Job's bundle, and Knative fails a revision not Ready within its progress-deadline" .Values.inferenceService.bundleWaitSeconds .Values.training.activeDeadlineSeconds) }}
 {{- end }}
 {{- if and (eq .Values.bundles.store "pvc") (not .Values.persistence.bundles.enabled) }}
 {{- $errors = append $errors "persistence.bundles.enabled: must be true when bundles.store is pvc" }}

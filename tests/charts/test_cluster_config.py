@@ -1,0 +1,100 @@
+"""Cluster-path facts read from the pinned upstream sources, encoded so they cannot regress.
+
+Each test names the upstream file it encodes (repo, tag, path).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+import chart_support as cs
+
+# kubernetes-sigs/kind v0.30.0 pkg/apis/config/defaults/image.go (the release's default node image)
+KIND_V030_NODE = (
+    "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
+)
+# knative/serving knative-v1.21.1 vendor/knative.dev/pkg/version/version.go: defaultMinimumVersion
+KNATIVE_MIN_KUBERNETES = "1.33.0"
+# knative/serving knative-v1.21.1 pkg/apis/config/features.go: the kubernetes.* flag keys
+KNATIVE_FEATURE_KEYS = {
+    "kubernetes.containerspec-addcapabilities",
+    "kubernetes.podspec-affinity",
+    "kubernetes.podspec-dnsconfig",
+    "kubernetes.podspec-dnspolicy",
+    "kubernetes.podspec-volumes-emptydir",
+    "kubernetes.podspec-fieldref",
+    "kubernetes.podspec-hostaliases",
+    "kubernetes.podspec-hostipc",
+    "kubernetes.podspec-hostnetwork",
+    "kubernetes.podspec-hostpid",
+    "kubernetes.podspec-volumes-hostpath",
+    "kubernetes.podspec-volumes-csi",
+    "kubernetes.podspec-init-containers",
+    "kubernetes.podspec-volumes-mount-propagation",
+    "kubernetes.podspec-nodeselector",
+    "kubernetes.podspec-persistent-volume-claim",
+    "kubernetes.podspec-persistent-volume-write",
+    "kubernetes.podspec-priorityclassname",
+    "kubernetes.podspec-runtimeclassname",
+    "kubernetes.podspec-schedulername",
+    "kubernetes.podspec-securitycontext",
+    "kubernetes.podspec-shareprocessnamespace",
+    "kubernetes.podspec-tolerations",
+    "kubernetes.podspec-topologyspreadconstraints",
+    "kubernetes.podspec-volumes-image",
+}
+SETUP = (cs.REPO / "k8s" / "setup-cluster.sh").read_text()
+
+
+def test_kind_config_pins_node_image_by_digest_of_kind_v030() -> None:
+    config = yaml.safe_load((cs.REPO / "k8s" / "kind-cluster.yaml").read_text())
+    images = [node["image"] for node in config["nodes"]]
+    assert images and all(
+        re.fullmatch(r"kindest/node:v[\d.]+@sha256:[0-9a-f]{64}", i) for i in images
+    )
+    assert images == [KIND_V030_NODE] * len(images)
+
+
+def test_chart_kube_version_floor_is_knatives_when_chart_yaml() -> None:
+    chart = yaml.safe_load((cs.CHART / "Chart.yaml").read_text())
+    assert chart["kubeVersion"] == f">={KNATIVE_MIN_KUBERNETES}-0"
+
+
+def test_chart_refuses_kubernetes_below_knatives_floor_when_rendered(helm: str) -> None:
+    with pytest.raises(cs.RenderError, match="kubeVersion"):
+        cs.render(kube_version="1.32.9", helm=helm)
+    assert cs.render(kube_version=KNATIVE_MIN_KUBERNETES, helm=helm)
+
+
+def test_setup_cluster_sets_only_knative_feature_keys_that_exist() -> None:
+    keys = set(re.findall(r'"(kubernetes\.[a-z.-]+)"\s*:', SETUP))
+    assert keys, "no Knative feature flags found in k8s/setup-cluster.sh"
+    assert keys <= KNATIVE_FEATURE_KEYS, keys - KNATIVE_FEATURE_KEYS
+    assert "kubernetes.podspec-securitycontext" in keys  # the chart's fsGroup/runAsUser
+
+
+def test_setup_cluster_configures_kserve_by_helm_values_not_configmap_patches() -> None:
+    """kserve v0.20.0 charts/kserve-resources/files/common/configmap-patch.yaml renders
+    inferenceservice-config from these values; a kubectl patch is undone by the next upgrade."""
+    assert "inferenceservice-config" not in re.sub(r"#.*", "", SETUP)
+    assert "kserve.controller.gateway.disableIstioVirtualHost=true" in SETUP
+    assert "kserve.controller.deploymentMode=Knative" in SETUP
+
+
+def _skaffold() -> dict[str, Any]:
+    return dict(yaml.safe_load((cs.REPO / "skaffold.yaml").read_text()))
+
+
+def test_skaffold_waits_for_training_hook_longer_than_its_deadline() -> None:
+    """helm waits for hook Jobs --timeout long (5m default: helm v3.19.0 cmd/helm/install.go)."""
+    values = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    deadline = values["training"]["activeDeadlineSeconds"]
+    flags = _skaffold()["deploy"]["helm"]["flags"]
+    for command in ("install", "upgrade"):
+        (timeout,) = [f for f in flags[command] if f.startswith("--timeout=")]
+        assert int(timeout.removeprefix("--timeout=").removesuffix("m")) * 60 > deadline
+    assert _skaffold()["deploy"]["helm"]["releases"][0]["wait"] is False
