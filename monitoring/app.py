@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from model.events import new_writer_id, open_writer
 from monitoring.cloudevents import BadEvent, parse
 from monitoring.collector import Collector
+from monitoring.pending import PendingLog
 from monitoring.settings import CollectorSettings
-from monitoring.store import PendingLog, open_sink
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,12 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.collector_pending_dir.mkdir(parents=True, exist_ok=True)
         collector = Collector(
-            open_sink(settings.events_uri, settings.s3_endpoint_url),
+            open_writer(
+                settings.events_uri,
+                new_writer_id("collector"),
+                s3_endpoint_url=settings.s3_endpoint_url,
+                durable=True,
+            ),
             PendingLog(settings.collector_pending_dir),
             orphan_timeout_s=settings.collector_orphan_timeout_s,
             max_batch=settings.collector_max_batch,

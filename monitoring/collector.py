@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.events import PredictionEvent
+from model.events import EventWriter, PredictionEvent
 from monitoring.cloudevents import Half, to_event
-from monitoring.store import EventSink, PendingLog
+from monitoring.pending import PendingLog
 
 logger = logging.getLogger(__name__)
 OTHER = {"request": "response", "response": "request"}
@@ -52,7 +52,7 @@ class Collector:
 
     def __init__(
         self,
-        sink: EventSink,
+        sink: EventWriter,
         pending: PendingLog,
         *,
         orphan_timeout_s: float,

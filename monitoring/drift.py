@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.events import PREDICTION_COLUMN, VERSION
 from model.schema import CATEGORICAL, CATEGORIES, NUMERIC, NUMERIC_COLUMNS, RAW_COLUMNS
-from monitoring.events_source import PREDICTION_COLUMN, VERSION
 from monitoring.settings import DriftSettings
 
 COLUMNS: tuple[str, ...] = (*RAW_COLUMNS, PREDICTION_COLUMN)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import HousingError
+from model.events import Window, read_window
 from monitoring.drift import DriftResult, key_columns, run_report
-from monitoring.events_source import Window, read_window
 from monitoring.references import load_reference
 from monitoring.settings import DriftSettings
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from model.bundle import Bundle, load_bundle
 from model.bundle_store import local_bundle
+from model.events import PREDICTION_COLUMN
 from model.predict import predict
 from model.schema import RAW_COLUMNS, validate_raw
-from monitoring.events_source import PREDICTION_COLUMN
 
 logger = logging.getLogger(__name__)
 

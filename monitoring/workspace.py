@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from model.events import VERSION
 from monitoring.drift import COLUMNS, PREDICTION_COLUMN, QUANTILES
-from monitoring.events_source import VERSION
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = "California-housing price model: drift and data quality of served predictions."

@@ -69,17 +69,19 @@ def run(
     )
     on = None
     if settings.events_uri:
-        if s3.is_s3(settings.events_uri):
-            raise DataError(
-                f"{settings.events_uri}: compare reads a local event store; copy it "
-                "first (e.g. `aws s3 sync <uri> events/`) and pass --events events/"
-            )
         now = datetime.now(UTC)
         end = parse_since(until, now) if until else now
-        root = Path(settings.events_uri)
-        if not root.is_dir():
-            raise DataError(f"{root}: no such event store directory (--events)")
-        on = online.collect(root, parse_since(since, now), end, a.version, b.version)
+        uri = settings.events_uri
+        if not s3.is_s3(uri) and not Path(uri).is_dir():
+            raise DataError(f"{uri}: no such event store directory (--events)")
+        on = online.collect(
+            uri,
+            parse_since(since, now),
+            end,
+            a.version,
+            b.version,
+            s3_endpoint_url=settings.s3_endpoint_url,
+        )
     result = report.Comparison(a, b, off, on, decide(off, on, gate), gate, n_boot, seed)
     if write_report:
         path = report.write(result, settings.reports_dir / "rollout" / f"{a.version}--{b.version}")

@@ -1,21 +1,20 @@
 """Online evidence from the prediction-event store: what each served model version did.
 
-Events come from the predictor's local log or the collector (KServe's CloudEvents logger), in
-``<root>/dt=YYYY-MM-DD/hour=HH/*.jsonl``. During a canary both revisions log with their own
-``model_version``, and traffic is split at random, so their inputs are alike and a shift between
-their prediction distributions is the models' difference, not the traffic's.
+Events come from the predictor's local log or the collector (KServe's CloudEvents logger), read
+from a directory or S3 through ``model.events.EventReader``. During a canary both revisions log
+with their own ``model_version``, and traffic is split at random, so their inputs are alike and a
+shift between their prediction distributions is the models' difference, not the traffic's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from model.events import PredictionEvent, read_lines
-from model.schema import TARGET
+from model.events import KIND, PREDICTION_COLUMN, VERSION, EventBatch, EventReader
 from rollout.stats import ks_statistic, psi
 
 
@@ -68,60 +67,58 @@ class Online:
     psi: float | None
 
 
-def _add(stats: VersionStats, event: PredictionEvent) -> None:
-    if event.kind == "response_only":  # its request half was never seen; count the answer only
-        stats.predictions += [p for p in event.outputs.get(TARGET, []) if p is not None]
-        return
-    stats.requests += 1
-    stats.rows += event.rows
-    if event.error is not None:
-        stats.errors += 1
-    elif event.kind == "request_only":
-        stats.unanswered += 1
-    stats.predictions += [p for p in event.outputs.get(TARGET, []) if p is not None]
-    if event.latency_ms is not None:
-        stats.latencies_ms.append(event.latency_ms)
+def _add(stats: VersionStats, batch: EventBatch) -> None:
+    events = batch.events[batch.events[VERSION] == stats.model_version]
+    # A response_only event's request half was never seen: only its answer counts.
+    requests = events[events[KIND] != "response_only"]
+    failed = requests["error"].notna()
+    stats.requests += len(requests)
+    stats.rows += int(requests["rows"].sum())
+    stats.errors += int(failed.sum())
+    stats.unanswered += int(((requests[KIND] == "request_only") & ~failed).sum())
+    stats.latencies_ms += requests["latency_ms"].dropna().tolist()
+    rows = batch.rows[batch.rows[VERSION] == stats.model_version]
+    stats.predictions += rows[PREDICTION_COLUMN].dropna().tolist()
 
 
 def collect(
-    root: Path, start: datetime, end: datetime, champion_version: str, challenger_version: str
+    uri: str,
+    start: datetime,
+    end: datetime,
+    champion_version: str,
+    challenger_version: str,
+    *,
+    s3_endpoint_url: str | None = None,
 ) -> Online:
     """Read the window's events and summarise the two versions.
 
     Args:
-        root: local event store directory. start, end: the window [start, end), timezone-aware.
-        champion_version, challenger_version: the ``model_version`` of each bundle.
+        uri: event store, a directory or s3://bucket/prefix. start, end: the window [start, end),
+            timezone-aware. champion_version, challenger_version: each bundle's ``model_version``.
+        s3_endpoint_url: S3 endpoint (MinIO); None: AWS.
 
     Returns:
         Per-version stats; ``ks``/``psi`` are None unless both versions served predictions.
     """
     a, b = VersionStats(champion_version), VersionStats(challenger_version)
-    others: dict[str, int] = {}
-    malformed = 0
-    for _, _, line in read_lines(root, start, end):
-        try:
-            event = PredictionEvent.from_line(line)
-        except ValueError:
-            malformed += 1  # a partial last line of a crashed writer, or a foreign line
-            continue
-        if not start <= event.ts < end:
-            continue
-        if event.model_version == champion_version:
-            _add(a, event)
-        elif event.model_version == challenger_version:
-            _add(b, event)
-        else:
-            others[event.model_version] = others.get(event.model_version, 0) + 1
+    others: pd.Series[int] = pd.Series(dtype="int64")
+    reader = EventReader(uri, start, end, s3_endpoint_url=s3_endpoint_url)
+    for batch in reader:
+        _add(a, batch)
+        _add(b, batch)
+        versions = batch.events[VERSION].astype(str)
+        counts = versions[~versions.isin([champion_version, challenger_version])].value_counts()
+        others = others.add(counts, fill_value=0)
     both = bool(a.predictions) and bool(b.predictions)
     pa, pb = np.asarray(a.predictions), np.asarray(b.predictions)
     return Online(
-        str(root),
+        uri,
         start,
         end,
         a,
         b,
-        others,
-        malformed,
+        {str(k): int(v) for k, v in others.items()},
+        reader.malformed,
         ks_statistic(pa, pb) if both else None,
         psi(pa, pb) if both else None,
     )

@@ -23,7 +23,7 @@ class RolloutSettings(BaseSettings):
     bundles_uri: str | None = None
     """Bundles root (directory or s3://) to find a bundle by model version or pvc:// URI."""
     events_uri: str | None = None
-    """Local prediction-event store for the online view (unset: offline evidence only)."""
+    """Prediction-event store (dir or s3://) for the online view (unset: offline evidence only)."""
     s3_endpoint_url: str | None = None
     """S3 endpoint for MinIO, e.g. http://minio:9000; unset means AWS."""
     reports_dir: Path = Path("artifacts/reports")

@@ -6,9 +6,16 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def run_training(
@@ -35,3 +42,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def moto_s3(bucket: str) -> Iterator[str]:
+    """A real S3-compatible server (moto) on a free loopback port with ``bucket``; its URL.
+
+    Needs AWS_* credentials in the environment (any value); tests set them with monkeypatch.
+    """
+    import boto3
+    import httpx
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket=bucket)
+        yield url
+    finally:
+        # moto keeps its state per process, not per server: the next test starts empty.
+        httpx.post(f"{url}/moto-api/reset")
+        server.stop()

@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import socket
+from collections.abc import Iterator
 from datetime import timedelta
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from model.bundle import PREDICTION
-from model.events import PredictionEvent
+from model.events import PredictionEvent, open_writer, read_window
 from model.schema import RAW_COLUMNS
-from monitoring.events_source import read_window
-from monitoring.store import open_sink
 from monitoring_helpers import MODEL_VERSION, NOW
+from support import AWS_ENV, moto_s3
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch):
-    """A real S3-compatible server (moto) on a free loopback port, with bucket ``events``."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=url).create_bucket(Bucket="events")
-    yield url
-    server.stop()
+def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto on loopback with bucket ``events``."""
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    with moto_s3("events") as url:
+        yield url
 
 
 def test_s3_sink_writes_one_object_per_batch_and_reader_gets_every_row_when_store_is_s3(
     endpoint: str,
 ) -> None:
-    sink = open_sink("s3://events/housing", endpoint)
+    sink = open_writer("s3://events/housing", "collector-test", s3_endpoint_url=endpoint)
     event = PredictionEvent(
         ts=NOW - timedelta(minutes=5),
         request_id="r",

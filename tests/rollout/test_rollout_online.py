@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from model.events import EventStoreWriter, PredictionEvent, partition
+from model.events import EventStoreWriter, PredictionEvent, open_writer, partition
 from model.schema import TARGET
 from rollout.online import collect
+from support import AWS_ENV, moto_s3
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 
@@ -40,7 +41,7 @@ def test_collect_counts_errors_latency_and_shift_per_version(tmp_path):
     writer.write([event("champ", 500, 1.0, minutes=120)])  # outside the window
     with (partition(tmp_path, T0) / "crashed-writer.jsonl").open("w") as fh:
         fh.write('{"ts": "2026-11-26T15:00:00Z", "request_')  # a partial last line
-    on = collect(tmp_path, T0, T0 + timedelta(hours=1), "champ", "chall")
+    on = collect(str(tmp_path), T0, T0 + timedelta(hours=1), "champ", "chall")
     assert (on.champion.requests, on.champion.errors) == (90, 0)
     assert (on.challenger.requests, on.challenger.errors) == (11, 1)
     assert on.challenger.error_rate == 1 / 11
@@ -52,6 +53,25 @@ def test_collect_counts_errors_latency_and_shift_per_version(tmp_path):
 
 def test_collect_reports_no_shift_when_one_version_has_no_events(tmp_path):
     EventStoreWriter(tmp_path, "w").write([event("champ", i, 2e5) for i in range(5)])
-    on = collect(tmp_path, T0, T0 + timedelta(hours=1), "champ", "chall")
+    on = collect(str(tmp_path), T0, T0 + timedelta(hours=1), "champ", "chall")
     assert on.challenger.requests == 0 and on.ks is None and on.psi is None
     assert on.challenger.latency(0.95) is None
+
+
+def test_collect_reads_an_s3_store_like_a_directory(monkeypatch):
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    with moto_s3("events") as endpoint:
+        writer = open_writer("s3://events/housing", "test", s3_endpoint_url=endpoint)
+        writer.write([event("champ", i, 2e5 + i) for i in range(5)])
+        writer.write([event("chall", i, 3e5 + i) for i in range(3)])
+        on = collect(
+            "s3://events/housing",
+            T0,
+            T0 + timedelta(hours=1),
+            "champ",
+            "chall",
+            s3_endpoint_url=endpoint,
+        )
+    assert (on.champion.requests, on.challenger.requests) == (5, 3)
+    assert on.ks == 1.0 and on.root == "s3://events/housing"

@@ -1,51 +1,12 @@
-"""Where the collector puts events and pending halves, durably, one batch at a time."""
+"""The collector's log of halves waiting for their partner: append-only, fsynced, replayed."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
-
-from model import s3
-from model.events import EventStoreWriter, PredictionEvent, new_writer_id, partition
-
-
-class EventSink(Protocol):
-    """Writes a batch of events; returns only once they are durable."""
-
-    def write(self, events: Sequence[PredictionEvent]) -> int: ...
-
-
-class S3Sink:
-    """One object per flush batch and hour partition: ``<prefix>/dt=…/hour=…/<writer>-<seq>.jsonl``.
-
-    S3 has no append, so a batch is the unit; a put either lands whole or not at all.
-    """
-
-    def __init__(self, client: Any, uri: str, writer_id: str) -> None:
-        self.client, self.writer_id, self.seq = client, writer_id, 0
-        self.bucket, self.prefix = s3.split(uri)
-
-    def write(self, events: Sequence[PredictionEvent]) -> int:
-        by_part: dict[str, list[str]] = {}
-        for event in events:
-            part = partition(Path(), event.ts).as_posix()
-            by_part.setdefault(part, []).append(event.to_line())
-        for part, lines in by_part.items():
-            self.seq += 1
-            key = s3.join(self.prefix, part, f"{self.writer_id}-{self.seq:09d}.jsonl")
-            self.client.put_object(Bucket=self.bucket, Key=key, Body="".join(lines).encode())
-        return len(events)
-
-
-def open_sink(uri: str, s3_endpoint_url: str | None) -> EventSink:
-    """The event store named by ``HOUSING_EVENTS_URI``: a directory (fsynced) or S3."""
-    writer_id = new_writer_id("collector")
-    if s3.is_s3(uri):
-        return S3Sink(s3.client(s3_endpoint_url), uri, writer_id)
-    return EventStoreWriter(Path(uri), writer_id, durable=True)
+from typing import Any
 
 
 def _fsync_dir(path: Path) -> None:
@@ -109,9 +70,3 @@ class PendingLog:
         finally:
             os.close(fd)
         self.records_written += len(records)
-
-
-def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    """``items`` in slices of at most ``size``."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
