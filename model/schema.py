@@ -56,10 +56,26 @@ class Problem(NamedTuple):
     message: str
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return repr(float(value))
-    return repr(value.item() if isinstance(value, np.generic) else value)
+SHOWN_CHARS = 40
+"""Most characters of a client's value echoed back in a message (its length is named instead)."""
+
+
+def shown(value: object) -> str:
+    """A client's value as an error message shows it: short, never echoed at full size.
+
+    Strings (and bytes) longer than ``SHOWN_CHARS`` are cut and their length named; containers are
+    named by type and size only (a deeply nested one must not be walked by ``repr``).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    if isinstance(value, list | tuple | dict):
+        return f"a {type(value).__name__} of {len(value)} item(s)"
+    if isinstance(value, str | bytes) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
 
 def _numeric(series: pd.Series, spec: NumericColumn) -> tuple[np.ndarray, list[Problem]]:
@@ -75,7 +91,7 @@ def _numeric(series: pd.Series, spec: NumericColumn) -> tuple[np.ndarray, list[P
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         not_numbers = np.isnan(values) & ~pd.isna(raw)
         for i in np.flatnonzero(not_numbers):
-            problems.append(Problem(int(i), name, f"{name}[{i}]: {_fmt(raw[i])} is not a number"))
+            problems.append(Problem(int(i), name, f"{name}[{i}]: {shown(raw[i])} is not a number"))
         values[not_numbers] = np.nan  # reported above; keep it out of the checks below
     missing = np.isnan(values)
     if not spec.nullable:
@@ -91,7 +107,7 @@ def _numeric(series: pd.Series, spec: NumericColumn) -> tuple[np.ndarray, list[P
             Problem(
                 int(i),
                 name,
-                f"{name}[{i}]: {_fmt(values[i])} outside [{spec.low:g}, {spec.high:g}]",
+                f"{name}[{i}]: {shown(values[i])} outside [{spec.low:g}, {spec.high:g}]",
             )
         )
     problems.sort(key=lambda p: -1 if p.row is None else p.row)
@@ -118,7 +134,9 @@ def _categorical(series: pd.Series, name: str) -> tuple[np.ndarray, list[Problem
     problems = []
     for i in np.flatnonzero(bad):
         v = values[i]
-        reason = "missing (null not allowed)" if pd.isna(v) else f"{_fmt(v)} not in {list(allowed)}"
+        reason = (
+            "missing (null not allowed)" if pd.isna(v) else f"{shown(v)} not in {list(allowed)}"
+        )
         problems.append(Problem(int(i), name, f"{name}[{i}]: {reason}"))
     return values, problems
 

@@ -18,9 +18,12 @@ import orjson
 import pandas as pd
 
 from model.errors import SchemaError
+from model.schema import shown
 
 _NUMBER_TYPES = (float, int)
 _CONTENT_TYPES = (None, "pd")
+MAX_ID_CHARS = 256
+"""Longest request ``id`` accepted: it is echoed in the response and logged with every line."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,17 @@ class Columns:
     data: dict[str, np.ndarray]
     rows: int
     outputs: tuple[str, ...]
+
+
+def _named(name: Any) -> str:
+    # A client's input name as messages show it: as sent when short, else cut (shown).
+    return name if isinstance(name, str) and len(name) <= 40 and name.isprintable() else shown(name)
+
+
+def _shape(shape: Any) -> str:
+    listed = list(shape)
+    small = len(listed) <= 4 and all(type(d) is int and abs(d) < 10**12 for d in listed)
+    return str(listed) if small else shown(listed)
 
 
 def _shape_ok(shape: Any, n: int) -> bool:
@@ -58,7 +72,7 @@ def _numbers(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
             pass  # an integer beyond float64: reported row by row below
     for i, v in enumerate(values):
         if v is not None and (type(v) not in _NUMBER_TYPES or abs(v) > 1.8e308):
-            problems.append(f"{name}[{i}]: {v!r} is not a number (datatype FP64)")
+            problems.append(f"{name}[{i}]: {shown(v)} is not a number (datatype FP64)")
     return np.full(len(values), np.nan)
 
 
@@ -75,7 +89,7 @@ def _strings(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
                 problems.append(f"{name}[{i}]: not valid UTF-8")
                 continue
         elif v is not None and not isinstance(v, str):
-            problems.append(f"{name}[{i}]: {v!r} is not a string (datatype BYTES)")
+            problems.append(f"{name}[{i}]: {shown(v)} is not a string (datatype BYTES)")
             continue
         out[i] = v
     return out
@@ -111,31 +125,35 @@ def decode(
     content_type = (parameters or {}).get("content_type")
     if content_type not in _CONTENT_TYPES:
         problems.append(
-            f"parameters.content_type: {content_type!r} not supported; send one "
+            f"parameters.content_type: {shown(content_type)} not supported; send one "
             f"input per column (content_type 'pd' or none)"
         )
     by_name: dict[str, Any] = {}
     for inp in inputs:
         if inp.name in by_name:
-            problems.append(f"{inp.name}: input given more than once")
+            problems.append(f"{_named(inp.name)}: input given more than once")
         by_name[inp.name] = inp
-    problems += [f"{n}: unexpected input (expected {list(spec)})" for n in by_name if n not in spec]
+    problems += [
+        f"{_named(n)}: unexpected input (expected {list(spec)})" for n in by_name if n not in spec
+    ]
     problems += [f"{n}: missing input" for n in spec if n not in by_name]
     for name in requested:
         if name not in outputs:
-            problems.append(f"outputs: {name!r} is not an output of this model ({list(outputs)})")
+            problems.append(
+                f"outputs: {shown(name)} is not an output of this model ({list(outputs)})"
+            )
     columns: dict[str, np.ndarray] = {}
     lengths: dict[str, int] = {}
     for name, inp in by_name.items():
         if name not in spec:
             continue
         if inp.datatype != spec[name]:
-            problems.append(f"{name}: datatype {inp.datatype}, expected {spec[name]}")
+            problems.append(f"{name}: datatype {_named(inp.datatype)}, expected {spec[name]}")
             continue
         values = _flat(inp.data if inp.data is not None else inp.as_numpy())
         if not _shape_ok(inp.shape, len(values)):
             problems.append(
-                f"{name}: shape {list(inp.shape)} does not match its {len(values)} "
+                f"{name}: shape {_shape(inp.shape)} does not match its {len(values)} "
                 f"value(s); send shape [N] (or [N, 1]) with N values"
             )
             continue
@@ -202,11 +220,10 @@ def parse_json(raw: bytes) -> JsonRequest:
     """
     try:
         doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:
-            doc = json.loads(raw)
-        except ValueError as e:
-            raise SchemaError([f"invalid JSON: {e}"]) from e
+    except orjson.JSONDecodeError as e:
+        if "depth limit" in str(e):  # the standard library would hit RecursionError
+            raise SchemaError([f"invalid JSON: nested deeper than {_MAX_DEPTH} levels"]) from e
+        doc = _lenient_loads(raw)
     if not isinstance(doc, dict):
         raise SchemaError([f"body: expected a V2 inference request object, got {_kind(doc)}"])
     problems: list[str] = []
@@ -221,7 +238,7 @@ def parse_json(raw: bytes) -> JsonRequest:
             problems.append(f"{where}: expected an object with name, datatype, shape, data")
             continue
         name = inp.get("name")
-        where = name if isinstance(name, str) else where
+        where = _named(name) if isinstance(name, str) else where
         bad = [
             f"{where}: '{key}' must be a {kind.__name__}, got {_kind(inp.get(key))}"
             for key, kind in (("name", str), ("datatype", str), ("shape", list), ("data", list))
@@ -243,9 +260,58 @@ def parse_json(raw: bytes) -> JsonRequest:
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
         problems.append(f"id: expected a string, got {_kind(request_id)}")
+    elif isinstance(request_id, str) and len(request_id) > MAX_ID_CHARS:
+        problems.append(
+            f"id: {shown(request_id)} is longer than {MAX_ID_CHARS} characters; send a shorter id"
+        )
     if problems:
         raise SchemaError(problems)
     return JsonRequest(request_id, parsed, parameters, wanted)
+
+
+_MAX_DEPTH = 1024  # orjson's limit; V2 requests nest 4 levels deep
+
+
+def _lenient_loads(raw: bytes) -> Any:
+    # What orjson refuses but Python reads: NaN / Infinity literals (reported by model.schema),
+    # integers beyond 64 bits, and lone UTF-16 surrogates ("\ud800"), which are not text.
+    try:
+        doc = json.loads(raw)
+    except RecursionError as e:
+        raise SchemaError([f"invalid JSON: nested deeper than {_MAX_DEPTH} levels"]) from e
+    except ValueError as e:  # includes UnicodeDecodeError: the body is not UTF-8
+        raise SchemaError([f"invalid JSON: {e}"]) from e
+    where = _surrogate_at(doc)
+    if where is not None:
+        raise SchemaError([f"{where}: a lone UTF-16 surrogate (\\ud800-\\udfff) is not text"])
+    return doc
+
+
+def _surrogate_at(doc: Any) -> str | None:
+    # Iterative walk (a recursive one would overflow on deep documents): the first path holding
+    # a string that is not valid Unicode, named like "inputs[2].name".
+    stack: list[tuple[str, Any]] = [("body", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _has_surrogate(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    return f"{path} key {shown(key)}"
+                stack.append((key if path == "body" else f"{path}.{_named(key)}", item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _kind(value: Any) -> str:

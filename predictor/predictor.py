@@ -25,9 +25,11 @@ from kserve.errors import InvalidInput
 from kserve.model import InferenceVerb
 
 from model.bundle import LOWER, PREDICTION, UPPER, Bundle, load_bundle
+from model.errors import SchemaError
 from model.predict import predict
 from model.schema import RAW_COLUMNS, validate_raw
 from predictor import codec, errors
+from predictor.codec import MAX_ID_CHARS
 from predictor.event_log import EventLog, Served
 from predictor.metrics import Metrics
 
@@ -91,6 +93,10 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
         self.ready = True
         return True
 
+    async def healthy(self) -> bool:
+        """Ready and holding a verified bundle (KServe asks this for readiness checks)."""
+        return bool(self.ready) and self.bundle is not None
+
     def stop(self) -> None:
         """Called by KServe's ModelServer on SIGTERM/SIGINT: flush the event log."""
         super().stop()
@@ -150,6 +156,8 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
             inputs, parameters, given_id = payload.inputs, payload.parameters, payload.id
             requested = [o.name for o in payload.request_outputs or ()]
         work = _current.get() or _Work(_request_id(None, headers), raw=False)
+        if given_id and len(given_id) > MAX_ID_CHARS:  # a JSON body's is refused by parse_json
+            raise SchemaError([f"id: longer than {MAX_ID_CHARS} characters; send a shorter id"])
         work.request_id = str(given_id) if given_id else work.request_id
         work.columns = codec.decode(
             inputs,
@@ -224,5 +232,6 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
 def _request_id(body: Any, headers: dict[str, str] | None) -> str:
     # The body's V2 "id" (an InferRequest's; a raw body's is read in preprocess), else the
     # x-request-id header KServe and Istio propagate, else a new one.
-    given = getattr(body, "id", None) or (headers or {}).get("x-request-id")
-    return str(given) if given else uuid.uuid4().hex
+    # A header id longer than the body's limit is cut: it is echoed and logged.
+    given = getattr(body, "id", None) or (headers or {}).get("x-request-id", "")[:MAX_ID_CHARS]
+    return str(given)[:MAX_ID_CHARS] if given else uuid.uuid4().hex

@@ -5,8 +5,8 @@ serialises the response through ``jsonable_encoder`` value by value: about 9 ms 
 1000-row request, more than the model takes. This route hands the raw bytes to the same
 ``Model.__call__`` (so KServe's histograms, readiness and error handlers still apply), where
 ``preprocess`` parses them with orjson straight into one NumPy array per column and
-``postprocess`` writes the response with orjson. Requests using the binary-tensor extension
-(``inference-header-content-length``) go to KServe's own handler unchanged.
+``postprocess`` writes the response with orjson. Requests using the binary-tensor extension are
+refused before they get here (``predictor.guard``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from kserve.errors import ModelNotReady
-from kserve.protocol.rest.v2_endpoints import V2Endpoints
 
 from predictor.codec import RawBody
-
-_BINARY_HEADER = "inference-header-content-length"
 
 
 def add_infer_route(app: FastAPI, dataplane: Any) -> None:
@@ -34,11 +31,6 @@ def add_infer_route(app: FastAPI, dataplane: Any) -> None:
         if not await dataplane.model_ready(model_name, True):  # ModelNotFound if unknown
             raise ModelNotReady(model_name)
         body = await request.body()
-        if _BINARY_HEADER in request.headers:
-            result: Response = await V2Endpoints(dataplane).infer(
-                request, Response(), model_name, body
-            )
-            return result
         response, headers = await dataplane.infer(model_name, RawBody(body), dict(request.headers))
         return Response(response, media_type="application/json", headers=headers or None)
 

@@ -22,8 +22,16 @@ from model.events import EventStoreWriter, new_writer_id
 from model.logging import log_config
 from predictor import errors
 from predictor.bundle_wait import wait_for_bundle
+from predictor.codec import MAX_ID_CHARS
 from predictor.event_log import EventLog
+from predictor.guard import BodyGuard, max_body_bytes
 from predictor.metrics import Metrics
+from predictor.plane import (
+    HealthDataPlane,
+    ReadOnlyRepository,
+    add_repository_routes,
+    add_version_routes,
+)
 from predictor.predictor import HousingPredictor
 from predictor.rest import add_infer_route
 from predictor.settings import PredictorSettings
@@ -111,7 +119,10 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
     )
     if event_log is not None:
         event_log.start()
-    server = _model_server(args)
+    server = _model_server(args, settings)
+    _harden_app(args, settings, model)
+    add_repository_routes(app)
+    add_version_routes(app)
     add_infer_route(app, server.dataplane)
     try:
         server.start([model])
@@ -121,8 +132,8 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_server(args: argparse.Namespace) -> ModelServer:
-    return ModelServer(
+def _model_server(args: argparse.Namespace, settings: PredictorSettings) -> ModelServer:
+    server = ModelServer(
         http_port=args.http_port,
         grpc_port=args.grpc_port,
         workers=args.workers,
@@ -136,6 +147,27 @@ def _model_server(args: argparse.Namespace) -> ModelServer:
         timeout_keep_alive=args.timeout_keep_alive,
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
+    )
+    # ModelServer.start hands these two to its REST and gRPC servers (kserve 0.21,
+    # kserve/model_server.py); see predictor.plane for why they are replaced.
+    server.dataplane = HealthDataPlane(settings.model_name, model_registry=server.registered_models)
+    server.model_repository_extension = ReadOnlyRepository(server.registered_models)
+    return server
+
+
+def _harden_app(args: argparse.Namespace, settings: PredictorSettings, model: Any) -> None:
+    """Body limit and binary-extension refusal on every route; no API schema unless asked."""
+    if not args.enable_docs_url:
+        # FastAPI serves /openapi.json unless openapi_url is None, and kserve.model_server
+        # builds its app with the default (only docs_url follows --enable_docs_url).
+        app.openapi_url = None
+        app.router.routes[:] = [
+            r for r in app.router.routes if getattr(r, "path", "") != "/openapi.json"
+        ]
+    app.add_middleware(
+        BodyGuard,
+        limit=max_body_bytes(settings.max_batch_rows),
+        on_refused=_counter_of_refused(model),
     )
 
 
@@ -162,9 +194,20 @@ def _event_log(settings: PredictorSettings, metrics: Metrics, version: str) -> E
     )
 
 
+def _counter_of_refused(model: HousingPredictor) -> Any:
+    def on_refused(path: str, status: int, message: str) -> None:
+        model.metrics.request(model.name, model.version, "invalid", 0)
+        logger.info(
+            "request_refused",
+            extra={"path": path[:200], "status": status, "error": message[:500]},
+        )
+
+    return on_refused
+
+
 def _counter_of_invalid(model: HousingPredictor) -> Any:
     def on_invalid(request: Request, message: str) -> None:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id", "")[:MAX_ID_CHARS] or uuid.uuid4().hex
         model.metrics.request(model.name, model.version, "invalid", 0)
         logger.info(
             "prediction",

@@ -89,3 +89,31 @@ def test_event_log_drops_and_counts_without_blocking_when_queue_full(tmp_path):
     log.start()
     log.close()
     assert (sum(dropped), sum(written)) == (8, 2)
+
+
+def test_health_says_not_ready_and_not_live_once_model_is_gone(tiny_bundle):
+    import asyncio
+
+    from kserve.model_repository import ModelRepository
+
+    from predictor.plane import HealthDataPlane
+    from predictor.predictor import HousingPredictor
+
+    registry = ModelRepository()
+    model = HousingPredictor(
+        "housing", tiny_bundle, max_batch_rows=10, metrics=Metrics(CollectorRegistry())
+    )
+    registry.update(model)
+    plane = HealthDataPlane("housing", model_registry=registry)
+
+    def health() -> tuple[bool, str]:
+        return asyncio.run(plane.ready()), asyncio.run(plane.live())["status"]
+
+    assert health() == (False, "alive")  # registered, bundle not loaded yet
+    model.load()
+    assert health() == (True, "alive")
+    plane.draining = True  # SIGTERM: no new traffic, still alive
+    assert health() == (False, "alive")
+    plane.draining = False
+    registry.unload("housing")  # what KServe's repository unload did from the data plane
+    assert health() == (False, "dead")
