@@ -39,6 +39,11 @@ NUMERIC_COLUMNS: tuple[NumericColumn, ...] = (
     NumericColumn("median_income", 0.0, 100.0, description="tens of thousands of USD"),
 )
 NUMERIC: tuple[str, ...] = tuple(c.name for c in NUMERIC_COLUMNS)
+# Names for code that needs one column (never unpacked by position from NUMERIC);
+# tests/model/test_columns.py checks each is a column above.
+LONGITUDE, LATITUDE, AGE = "longitude", "latitude", "housing_median_age"
+ROOMS, BEDROOMS, POPULATION = "total_rooms", "total_bedrooms", "population"
+HOUSEHOLDS, INCOME = "households", "median_income"
 CATEGORICAL = "ocean_proximity"
 CATEGORIES: dict[str, tuple[str, ...]] = {
     CATEGORICAL: ("<1H OCEAN", "INLAND", "ISLAND", "NEAR BAY", "NEAR OCEAN"),
