@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class HousingError(Exception):
-    """Base for every error we raise on purpose."""
+    """Base for every error we raise on purpose; a command exits with ``exit_code``."""
+
+    exit_code = 2
 
 
 class SchemaError(HousingError):
@@ -30,3 +32,7 @@ class BundleError(HousingError):
 
 class PublishError(HousingError):
     """Writing a bundle (or any artifact) to a directory, PVC or S3 failed."""
+
+
+class ConfigError(HousingError):
+    """A setting or flag that cannot work (exit 2)."""

@@ -32,9 +32,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
-    """The one ``logging.config.dictConfig`` of the project, uvicorn and kserve loggers included."""
-    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+def log_config(level: str = "INFO", stream: str = "stdout") -> dict[str, Any]:
+    """The one ``logging.config.dictConfig`` of the project, uvicorn and kserve loggers included.
+
+    Args:
+        level: the log level. stream: ``stdout``, or ``stderr`` for a command whose stdout is
+            its result (``housing-rollout``).
+    """
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "json",
+        "stream": f"ext://sys.{stream}",
+    }
     quiet = {"handlers": ["stdout"], "level": level, "propagate": False}
     return {
         "version": 1,

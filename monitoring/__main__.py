@@ -1,53 +1,47 @@
-"""``housing-drift`` / ``python -m monitoring``.
+"""``housing-drift`` / ``python -m monitoring``: one drift report per model version.
 
 Exit 0 ok, 1 unexpected, 2 bad config/data/bundle, 3 drift (with ``--fail-on-drift``).
 """
 
 import argparse
-import logging.config
 import os
 import sys
+from collections.abc import Sequence
 
-from pydantic import ValidationError
+from model import cli
+from monitoring.settings import DriftSettings
 
-from model.errors import HousingError
-from model.logging import log_config
+_FLAGS = (
+    "events_uri",
+    "bundles_uri",
+    "workspace",
+    "reports_dir",
+    "start",
+    "end",
+    "window_hours",
+    "state_file",
+    "project",
+    "fail_on_drift",
+)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse flags (each overrides its HOUSING_* env var), run the job once, exit with its code."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently telemetry off, before it is imported
-    p = argparse.ArgumentParser(prog="housing-drift", description=__doc__)
-    for flag in (
-        "events-uri",
-        "bundles-uri",
-        "workspace",
-        "reports-dir",
-        "start",
-        "end",
-        "state-file",
-        "project",
-    ):
-        p.add_argument(f"--{flag}")
-    p.add_argument("--window-hours", type=float)
-    p.add_argument("--fail-on-drift", action="store_true", default=None)
-    args = {k.replace("-", "_"): v for k, v in vars(p.parse_args(argv)).items() if v is not None}
+def _parser() -> argparse.ArgumentParser:
+    p = cli.ArgumentParser(prog="housing-drift", description=__doc__)
+    cli.add_settings_flags(p, DriftSettings, _FLAGS)
+    return p
+
+
+def _job(settings: DriftSettings, _: argparse.Namespace) -> int:
     from monitoring.job import run
-    from monitoring.settings import DriftSettings
 
-    log = logging.getLogger("monitoring")
-    try:
-        settings = DriftSettings(**args)
-        logging.config.dictConfig(log_config(settings.log_level))
-        code = run(settings)
-    except (HousingError, ValidationError) as e:
-        log.error("drift_failed", extra={"error": str(e)})
-        code = 2
-    except Exception:
-        log.exception("drift_crashed")
-        code = 1
-    sys.exit(code)
+    return run(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags (each overrides its HOUSING_* env var), run the job once; the exit code."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently telemetry off, before it is imported
+    return cli.run("housing-drift", _parser, DriftSettings, _job, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

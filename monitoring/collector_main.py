@@ -3,38 +3,48 @@
 from __future__ import annotations
 
 import argparse
-import logging.config
 import sys
+from collections.abc import Sequence
 
-import uvicorn
-
+from model import cli
 from model.logging import log_config
-from monitoring.app import create_app
 from monitoring.settings import CollectorSettings
 
+_FLAGS = {
+    "events_uri": "--events-uri",
+    "collector_pending_dir": "--pending-dir",
+    "collector_host": "--host",
+    "collector_port": "--port",
+    "collector_orphan_timeout_s": "--orphan-timeout-s",
+    "collector_max_batch": "--max-batch",
+}
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse flags, build settings, serve until stopped."""
-    parser = argparse.ArgumentParser(prog="housing-collector", description=__doc__)
-    parser.add_argument("--events-uri", help="event store dir or s3:// (HOUSING_EVENTS_URI)")
-    parser.add_argument("--pending-dir", dest="collector_pending_dir")
-    parser.add_argument("--host", dest="collector_host")
-    parser.add_argument("--port", dest="collector_port", type=int)
-    parser.add_argument("--orphan-timeout-s", dest="collector_orphan_timeout_s", type=float)
-    args = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    settings = CollectorSettings(**args)
-    config = log_config(settings.log_level)
-    logging.config.dictConfig(config)
-    app = create_app(settings)
+
+def _parser() -> argparse.ArgumentParser:
+    p = cli.ArgumentParser(prog="housing-collector", description=__doc__)
+    cli.add_settings_flags(p, CollectorSettings, _FLAGS, flags=_FLAGS)
+    return p
+
+
+def _serve(settings: CollectorSettings, _: argparse.Namespace) -> int:
+    import uvicorn
+
+    from monitoring.app import create_app
+
     uvicorn.run(
-        app,
+        create_app(settings),
         host=settings.collector_host,
         port=settings.collector_port,
-        log_config=config,
+        log_config=log_config(settings.log_level),
         access_log=False,
     )
-    sys.exit(0)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, build settings, serve until stopped."""
+    return cli.run("housing-collector", _parser, CollectorSettings, _serve, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

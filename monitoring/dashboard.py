@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import logging.config
+import logging
 import os
 import sys
+from collections.abc import Sequence
 
-from model.logging import log_config
+from model import cli
+from model.errors import ConfigError
 from monitoring.settings import DashboardSettings
 
+_FLAGS = {"workspace": "--workspace", "dashboard_host": "--host", "dashboard_port": "--port"}
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse flags, build settings, serve the UI until stopped."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently UI telemetry off, before import
-    parser = argparse.ArgumentParser(prog="housing-dashboard", description=__doc__)
-    parser.add_argument("--workspace", help="Evidently workspace directory (HOUSING_WORKSPACE)")
-    parser.add_argument("--host", dest="dashboard_host")
-    parser.add_argument("--port", dest="dashboard_port", type=int)
-    args = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
-    settings = DashboardSettings(**args)
-    logging.config.dictConfig(log_config(settings.log_level))
+
+def _parser() -> argparse.ArgumentParser:
+    p = cli.ArgumentParser(prog="housing-dashboard", description=__doc__)
+    cli.add_settings_flags(p, DashboardSettings, _FLAGS, flags=_FLAGS)
+    return p
+
+
+def _serve(settings: DashboardSettings, _: argparse.Namespace) -> int:
     if settings.workspace.startswith(("http://", "https://")):
-        logging.getLogger(__name__).error(
-            "dashboard_bad_workspace",
-            extra={"error": "HOUSING_WORKSPACE is a remote UI already; open that URL instead"},
+        raise ConfigError(
+            f"workspace: {settings.workspace} is a remote UI already; open that URL instead"
         )
-        sys.exit(2)
     from evidently.ui.service.app import run_local
 
     os.makedirs(settings.workspace, exist_ok=True)
@@ -40,8 +39,14 @@ def main(argv: list[str] | None = None) -> None:
     run_local(
         host=settings.dashboard_host, port=settings.dashboard_port, workspace=settings.workspace
     )
-    sys.exit(0)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, build settings, serve the UI until stopped."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently UI telemetry off, before import
+    return cli.run("housing-dashboard", _parser, DashboardSettings, _serve, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from model.errors import HousingError
+from model.errors import ConfigError
 from model.events import Window, read_window
 from monitoring.drift import DriftResult, key_columns, run_report
 from monitoring.references import load_reference
@@ -18,10 +18,6 @@ from monitoring.settings import DriftSettings
 
 logger = logging.getLogger(__name__)
 OK, DRIFT = 0, 3
-
-
-class ConfigError(HousingError):
-    """Bad settings or flags (exit 2)."""
 
 
 def _parse_ts(text: str, name: str) -> datetime:

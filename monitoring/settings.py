@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.schema import CATEGORICAL, NUMERIC
+from model.schema import CATEGORICAL, INCOME, LATITUDE, LONGITUDE
+from model.settings import HousingSettings
 
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-LONGITUDE, LATITUDE, *_, INCOME = NUMERIC  # unpacked so a schema change fails loudly here
 # Gated when the bundle's manifest has no metrics["importance"]: the strongest raw inputs so far.
 DEFAULT_KEY_COLUMNS: tuple[str, ...] = (INCOME, LATITUDE, LONGITUDE, CATEGORICAL)
 
 
-class CollectorSettings(BaseSettings):
+class CollectorSettings(HousingSettings):
     """``housing-collector``: the sink of KServe's inference logger."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     events_uri: str = "artifacts/events"
     """Event store: a directory (PVC) or s3://bucket/prefix (one object per flush batch)."""
-    s3_endpoint_url: str | None = None
-    """S3 endpoint for MinIO, e.g. http://minio:9000; unset means AWS."""
     collector_pending_dir: Path = Path("artifacts/collector")
     """Local, durable directory (a PVC) for the log of halves still waiting for their partner."""
     collector_host: str = "0.0.0.0"
@@ -35,14 +28,10 @@ class CollectorSettings(BaseSettings):
     """A half still unpaired after this long is stored alone as request_only / response_only."""
     collector_max_batch: int = Field(1000, ge=1)
     """Most events written (and fsynced, or put as one S3 object) in one flush."""
-    log_level: LogLevel = "INFO"
-    """Log level of the JSON logs."""
 
 
-class DriftSettings(BaseSettings):
+class DriftSettings(HousingSettings):
     """``housing-drift``: one Evidently report per model version over a window of events."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     events_uri: str = "artifacts/events"
     """Event store to read: a directory or s3://bucket/prefix."""
@@ -50,8 +39,6 @@ class DriftSettings(BaseSettings):
     """Bundles root: the reference of version V is ``<root>/V/reference.parquet``."""
     bundle_cache: Path = Path.home() / ".cache" / "housing-kserve" / "bundles"
     """Where bundles downloaded from S3 are kept (bundles never change: never refreshed)."""
-    s3_endpoint_url: str | None = None
-    """S3 endpoint for MinIO, e.g. http://minio:9000; unset means AWS."""
     workspace: str = "artifacts/workspace"
     """Evidently workspace directory, or the http(s):// URL of a remote Evidently UI."""
     reports_dir: Path = Path("artifacts/reports/drift")
@@ -69,7 +56,7 @@ class DriftSettings(BaseSettings):
     """Window end (ISO 8601, exclusive); unset: now."""
     drift_share: float = Field(0.5, gt=0, le=1)
     """Dataset drift when at least this share of the columns drifted (Evidently's rule)."""
-    key_columns: list[str] = list(DEFAULT_KEY_COLUMNS)
+    key_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_KEY_COLUMNS))
     """Columns gated one by one when the manifest has no importance ranking."""
     key_columns_count: int = Field(4, ge=1)
     """How many of the manifest's most important columns are gated one by one."""
@@ -83,8 +70,6 @@ class DriftSettings(BaseSettings):
     """Data-quality test: highest allowed share of categories outside the schema's list."""
     fail_on_drift: bool = False
     """Exit 3 when drift is found (the CronJob then shows as failed)."""
-    log_level: LogLevel = "INFO"
-    """Log level of the JSON logs."""
 
     def resolved_state_file(self) -> Path:
         """The state file actually used."""
@@ -95,10 +80,8 @@ class DriftSettings(BaseSettings):
         return Path(self.workspace) / ".housing-drift" / "state.json"
 
 
-class DashboardSettings(BaseSettings):
+class DashboardSettings(HousingSettings):
     """``housing-dashboard``: Evidently's UI over the workspace."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     workspace: str = "artifacts/workspace"
     """Evidently workspace directory to serve."""
@@ -106,5 +89,3 @@ class DashboardSettings(BaseSettings):
     """Interface to listen on (0.0.0.0 in a pod)."""
     dashboard_port: int = Field(8000, ge=1, le=65535)
     """HTTP port (docs/contracts.md)."""
-    log_level: LogLevel = "INFO"
-    """Log level of the JSON logs."""

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.config
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from model import cli
 from model.bundle import LOWER, PREDICTION, UPPER, Bundle, load_bundle
-from model.errors import HousingError
-from model.logging import log_config
+from model.errors import DataError, HousingError
 from model.predict import predict
 from model.schema import RAW_COLUMNS, find_problems
+from model.settings import HousingSettings
 
 logger = logging.getLogger(__name__)
 HEADER_LINES = 1  # CSV line of row 0 is 2: the header is line 1
@@ -105,23 +106,29 @@ def run(
     return 2 if bad else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``housing-batch``."""
-    p = argparse.ArgumentParser(prog="housing-batch", description=__doc__)
+def _parser() -> argparse.ArgumentParser:
+    p = cli.ArgumentParser(prog="housing-batch", description=__doc__)
     p.add_argument("--bundle", type=Path, required=True, help="bundle directory (or latest link)")
     p.add_argument("--input", type=Path, required=True, help=f"CSV with {', '.join(RAW_COLUMNS)}")
     p.add_argument("--output", type=Path, required=True, help="predictions CSV")
     p.add_argument("--errors", type=Path, help="rejected rows CSV (default: <output>.errors.csv)")
     p.add_argument("--id-column", help="column copied to the output to join predictions back")
     p.add_argument("--interval", action="store_true", help="add the 90 %% interval bounds")
-    a = p.parse_args(argv)
-    logging.config.dictConfig(log_config("INFO"))
+    cli.add_settings_flags(p, HousingSettings, ("log_level",))
+    return p
+
+
+def _job(_: HousingSettings, a: argparse.Namespace) -> int:
     errors = a.errors or a.output.with_suffix(".errors.csv")
     try:
         return run(a.bundle, a.input, a.output, errors, a.id_column, a.interval)
-    except (HousingError, OSError, pd.errors.ParserError) as e:
-        print(f"housing-batch: error: {e}", file=sys.stderr)
-        return 2
+    except (OSError, pd.errors.ParserError) as e:  # unreadable input or unwritable output
+        raise DataError(str(e)) from e
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``housing-batch``."""
+    return cli.run("housing-batch", _parser, HousingSettings, _job, argv)
 
 
 if __name__ == "__main__":

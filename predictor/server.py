@@ -17,7 +17,7 @@ from kserve import logging as kserve_logging
 from kserve.model_server import app
 from threadpoolctl import threadpool_limits
 
-from model.errors import BundleError
+from model.errors import BundleError, ConfigError
 from model.events import EventStoreWriter, new_writer_id
 from model.logging import log_config
 from predictor import errors
@@ -40,10 +40,6 @@ logger = logging.getLogger(__name__)
 # Per-request lines of uvicorn (access log) and KServe (timing middleware, latency line):
 # ours ("prediction") is the one line per request at INFO.
 _PER_REQUEST_LOGGERS = ("uvicorn.access", "kserve.trace")
-
-
-class ConfigError(Exception):
-    """A setting that cannot work; the process exits 2."""
 
 
 def configure_logging(level: str, args: argparse.Namespace) -> None:

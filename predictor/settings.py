@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Flags we add or redefine; a flag given on the command line overrides its HOUSING_* env var.
-_OWN_FLAGS = (
-    "model_name",
-    "model_dir",
-    "max_batch_rows",
-    "events_uri",
-    "events_queue_size",
-    "log_level",
-)
+from model import cli
+from model.settings import HousingSettings
+
+# Flags we add, spelt like KServe's (--model_dir); --model_name is KServe's own.
+_OWN_FLAGS = ("model_dir", "max_batch_rows", "events_uri", "events_queue_size", "log_level")
 
 
-class PredictorSettings(BaseSettings):
+class PredictorSettings(HousingSettings):
     """Everything ``housing-predictor`` can be told besides KServe's ModelServer flags."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     model_name: str = "housing"
     """Name in the V2 path /v2/models/{model_name}/infer."""
@@ -41,8 +33,6 @@ class PredictorSettings(BaseSettings):
     """Local request logging: an event store directory; unset turns it off."""
     events_queue_size: int = Field(10_000, ge=1)
     """Requests buffered for the event writer thread; when full, new events are dropped."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    """Level of the JSON logs (stdout)."""
 
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -54,25 +44,14 @@ def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     Returns:
         A parser whose namespace holds KServe's flags and ours (ours default to None: unset).
     """
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="housing-predictor",
         parents=[kserve_parser],
         description="KServe V2 predictor of California house prices.",
     )
-    parser.add_argument("--model_dir", help="bundle directory (HOUSING_MODEL_DIR, /mnt/models)")
-    parser.add_argument("--max_batch_rows", type=int, help="row limit (HOUSING_MAX_BATCH_ROWS)")
-    parser.add_argument("--events_uri", help="event store directory (HOUSING_EVENTS_URI)")
-    parser.add_argument("--events_queue_size", type=int, help="HOUSING_EVENTS_QUEUE_SIZE")
-    parser.add_argument("--log_level", help="HOUSING_LOG_LEVEL (INFO)")
+    flags = {name: f"--{name}" for name in _OWN_FLAGS}
+    cli.add_settings_flags(parser, PredictorSettings, _OWN_FLAGS, flags=flags)
     # --model_name is KServe's flag (default "model"); unset it so HOUSING_MODEL_NAME can apply.
     # One JSON line per request is ours; KServe's extra latency line is opt-in.
     parser.set_defaults(model_name=None, enable_latency_logging=False)
     return parser
-
-
-def settings_from(args: argparse.Namespace) -> PredictorSettings:
-    """Settings from env vars, overridden by the flags that were given."""
-    given: dict[str, Any] = {
-        k: getattr(args, k) for k in _OWN_FLAGS if getattr(args, k, None) is not None
-    }
-    return PredictorSettings(**given)

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import logging.config
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
-from model.errors import HousingError
-from model.logging import log_config
-from rollout.errors import NotConverged
+from model import cli
 from rollout.gate import GateConfig
 from rollout.settings import RolloutSettings
 
-EXIT_NOT_CONVERGED = 12
 
-
-def _cluster_flags() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _cluster_flags() -> cli.ArgumentParser:
+    p = cli.ArgumentParser(add_help=False)
     p.add_argument("--release", help="Helm release (HOUSING_RELEASE, default housing)")
     p.add_argument("--namespace", "-n", help="namespace (default: the kubeconfig context's)")
     p.add_argument("--context", dest="kube_context", help="kubeconfig context")
@@ -28,11 +22,22 @@ def _cluster_flags() -> argparse.ArgumentParser:
     return p
 
 
-def _action_flags() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False, parents=[_cluster_flags()])
+def _action_flags() -> cli.ArgumentParser:
+    p = cli.ArgumentParser(add_help=False, parents=[_cluster_flags()])
     p.add_argument("--chart", type=Path, help="chart dir (default charts/housing)")
     p.add_argument("--helm", help="helm binary (default helm on PATH)")
-    p.add_argument("--dry-run", action="store_true", help="print the helm command, change nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the helm commands, offline: reads neither the release nor the cluster",
+    )
+    p.add_argument(
+        "--values",
+        dest="values_file",
+        type=Path,
+        help="with --dry-run: the release's values (helm get values --all -o yaml > FILE); "
+        "default: the chart's values.yaml",
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait (default 600)")
     p.add_argument(
         "--allow-chart-change",
@@ -71,7 +76,13 @@ def _compare(sub: Any) -> None:
     for name, value in vars(defaults).items():
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
-            p.add_argument(flag, action="store_true", dest=f"gate_{name}")
+            p.add_argument(
+                flag,
+                action="store_const",
+                const=True,
+                dest=f"gate_{name}",
+                help="gate rule (default off; see docs/rollout.md)",
+            )
         else:
             kind = int if isinstance(value, int) else float
             p.add_argument(
@@ -85,41 +96,23 @@ def _compare(sub: Any) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The ``housing-rollout`` argument parser."""
-    p = argparse.ArgumentParser(prog="housing-rollout", description=__doc__)
+    p = cli.ArgumentParser(prog="housing-rollout", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     _compare(sub)
     st = sub.add_parser("status", parents=[_cluster_flags()], help="traffic, revisions, bundles")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print JSON instead of the table")
     c = sub.add_parser("canary", parents=[_action_flags()], help="send N%% to the challenger")
-    c.add_argument("percent", type=int)
+    c.add_argument("percent", type=int, help="share of requests for the challenger, 0-100")
     c.add_argument("--bundle-uri", help="challenger bundle (starts or replaces the canary)")
     sub.add_parser("promote", parents=[_action_flags()], help="make the challenger the champion")
     sub.add_parser("rollback", parents=[_action_flags()], help="0%% to the challenger")
     return p
 
 
-_SETTING_FLAGS = (
-    "data_path",
-    "bundles_uri",
-    "events_uri",
-    "reports_dir",
-    "release",
-    "namespace",
-    "kube_context",
-    "chart",
-    "helm",
-)
-
-
-def _settings(args: argparse.Namespace) -> RolloutSettings:
-    given = {k: getattr(args, k) for k in _SETTING_FLAGS if getattr(args, k, None) is not None}
-    return RolloutSettings(**given)
-
-
-def _gate(args: argparse.Namespace) -> GateConfig:
-    given = {
-        k[5:]: v for k, v in vars(args).items() if k.startswith("gate_") and v not in (None, False)
-    }
+def gate_config(args: argparse.Namespace) -> GateConfig:
+    """The gate thresholds: the defaults, overridden by each gate flag given."""
+    # Only the flags given: 0 is a value like any other (``v not in (None, False)`` dropped it).
+    given = {k[5:]: v for k, v in vars(args).items() if k.startswith("gate_") and v is not None}
     return GateConfig(**given)
 
 
@@ -137,7 +130,7 @@ def dispatch(args: argparse.Namespace, settings: RolloutSettings, out: TextIO) -
             until=args.until,
             n_boot=args.bootstrap,
             seed=args.seed,
-            gate=_gate(args),
+            gate=gate_config(args),
             as_json=args.json,
             write_report=not args.no_report,
             out=out,
@@ -158,28 +151,17 @@ def dispatch(args: argparse.Namespace, settings: RolloutSettings, out: TextIO) -
         timeout_s=args.timeout,
         allow_chart_change=args.allow_chart_change,
         out=out,
+        values_file=args.values_file,
     )
 
 
-def _one_line(e: Exception) -> str:
-    if isinstance(e, ValidationError):  # a bad env var or flag: name each field
-        return "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'settings'}: {err['msg']}" for err in e.errors()
-        )
-    text = " ".join(str(e).split())
-    return text or repr(e)
-
-
-def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
-    """Parse, configure logging, run; map errors to exit codes (2 error, 12 not converged)."""
-    args = parser().parse_args(argv)
-    try:
-        settings = _settings(args)
-        logging.config.dictConfig(log_config(settings.log_level))
-        return dispatch(args, settings, out or sys.stdout)
-    except NotConverged as e:
-        print(f"housing-rollout: {_one_line(e)}", file=sys.stderr)
-        return EXIT_NOT_CONVERGED
-    except (HousingError, ValueError) as e:  # ValueError includes pydantic's ValidationError
-        print(f"housing-rollout: error: {_one_line(e)}", file=sys.stderr)
-        return 2
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Parse, configure logging (stderr: stdout carries the result), run; the exit code."""
+    return cli.run(
+        "housing-rollout",
+        parser,
+        RolloutSettings,
+        lambda settings, args: dispatch(args, settings, out or sys.stdout),
+        argv,
+        log_stream="stderr",
+    )

@@ -15,3 +15,5 @@ class HelmError(HousingError):
 
 class NotConverged(HousingError):
     """The InferenceService did not reach the requested traffic split and readiness (exit 12)."""
+
+    exit_code = 12

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -65,3 +66,23 @@ def moto_s3(bucket: str) -> Iterator[str]:
         # moto keeps its state per process, not per server: the next test starts empty.
         httpx.post(f"{url}/moto-api/reset")
         server.stop()
+
+
+def failure_line(*streams: str) -> str:
+    """The CLI failure contract: one JSON ``command_failed`` log line and one plain line.
+
+    Other JSON log lines (warnings before the failure) are allowed.
+
+    Args:
+        streams: what the command wrote (stdout and/or stderr); logs go to either.
+
+    Returns:
+        The plain one-line message (asserted to be the only non-JSON line).
+    """
+    lines = [line for s in streams for line in s.strip().splitlines()]
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    plain = [line for line in lines if not line.startswith("{")]
+    failed = [e for e in logged if e["event"] == "command_failed"]
+    assert len(failed) == 1 and len(plain) == 1, lines
+    assert failed[0]["error"] in plain[0]
+    return plain[0]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rollout.actions import wait
-from rollout.cli import EXIT_NOT_CONVERGED, main
+from rollout.cli import main
 from rollout.errors import NotConverged
 from rollout.helm import plan_canary, plan_promote, plan_rollback
 from rollout_objects import CHALLENGER_URI, CHAMPION_URI, R1, R2, isvc_path
@@ -178,5 +178,5 @@ def test_canary_exits_12_with_reason_when_isvc_never_converges(
 ):
     helm = _helm_that_upgrades(tmp_path, CHAMPION_ONLY)
     apiserver.routes[isvc_path()] = (200, objects.single(CHAMPION_URI))
-    assert _canary_10(helm, timeout=0, out=io.StringIO()) == EXIT_NOT_CONVERGED
+    assert _canary_10(helm, timeout=0, out=io.StringIO()) == NotConverged.exit_code
     assert "the new revision has not been created yet" in capsys.readouterr().err

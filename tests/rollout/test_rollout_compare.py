@@ -15,6 +15,7 @@ from model.predict import predict
 from model.schema import RAW_COLUMNS, TARGET
 from rollout.cli import main
 from rollout.evidence import evaluation_data
+from support import failure_line
 
 
 def compare(
@@ -161,8 +162,7 @@ def test_compare_exits_2_with_one_line_when_input_is_missing(
         *argv_extra,
     ]
     assert main(argv, out=io.StringIO()) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and message in err
+    assert message in failure_line(capsys.readouterr().err)
 
 
 def test_compare_adds_online_view_per_version_from_local_events(

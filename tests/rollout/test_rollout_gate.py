@@ -146,3 +146,15 @@ def test_gate_promotes_with_healthy_online_evidence():
 def test_gate_keeps_canary_without_events_when_online_evidence_is_required():
     d = decide(evidence(3000, 60_000, 45_000), None, GateConfig(require_online=True))
     assert d.outcome is Outcome.KEEP
+
+
+def test_gate_flags_set_to_zero_are_applied_not_dropped():
+    from rollout.cli import gate_config, parser
+
+    zeros = ["--min-improvement", "--max-segment-regression", "--min-rows", "--max-prediction-psi"]
+    argv = ["compare", "--champion", "a", "--challenger", "b"]
+    args = parser().parse_args([*argv, *(x for flag in zeros for x in (flag, "0"))])
+    gate = gate_config(args)
+    assert (gate.min_improvement, gate.max_segment_regression) == (0, 0)
+    assert (gate.min_rows, gate.max_prediction_psi) == (0, 0)
+    assert gate_config(parser().parse_args(argv)) == GateConfig()

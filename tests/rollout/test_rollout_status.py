@@ -21,6 +21,7 @@ from rollout_objects import (
     revision_path,
     status_body,
 )
+from support import failure_line
 
 
 def test_parse_reads_canary_split_tags_and_revision_pointers(objects):
@@ -111,9 +112,9 @@ def test_status_falls_back_to_spec_uri_when_revisions_are_forbidden(apiserver, o
 
 def _error(capsys, argv=("status",)):
     code = main(list(argv), out=io.StringIO())
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    return code, err
+    captured = capsys.readouterr()
+    assert captured.out == "", "logs (urllib3's retry warnings too) go to stderr, not stdout"
+    return code, failure_line(captured.err)
 
 
 def test_status_exits_2_naming_missing_isvc_when_404(apiserver, capsys):
