@@ -48,7 +48,7 @@ pytest: venv
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: venv  ## unit tests only (no tool installs)
-	$(PY) -m pytest -q -x -m "not cluster and not slow" --ignore=tests/charts
+	$(PY) -m pytest -q -x -m "not cluster and not slow and not helm" --ignore=tests/charts
 
 k8s-check: tools
 	bash scripts/check-k8s.sh

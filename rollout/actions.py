@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from rollout import cluster
@@ -21,6 +22,7 @@ from rollout.helm import (
     plan_canary,
     plan_promote,
     plan_rollback,
+    read_values,
 )
 from rollout.settings import RolloutSettings
 from rollout.status import IsvcStatus, parse
@@ -143,11 +145,21 @@ def run(
     timeout_s: float,
     allow_chart_change: bool,
     out: TextIO,
+    values_file: Path | None = None,
 ) -> int:
-    """Plan, print, apply and wait for one traffic action; returns the exit code."""
+    """Plan, print, apply and wait for one traffic action; returns the exit code.
+
+    A dry run is offline: it plans from ``values_file`` (default: the chart's values.yaml)
+    instead of the release's values, and talks to neither helm nor the cluster.
+    """
     helm = Helm(settings.helm, settings.release, settings.namespace, settings.kube_context)
-    current = helm.current_values()
-    _check_chart(settings, helm, allow_chart_change)
+    if dry_run:
+        source = values_file or settings.chart / "values.yaml"
+        current = read_values(source)
+        print(f"dry run: planned from {source}, not from the release", file=out)
+    else:
+        current = helm.current_values()
+        _check_chart(settings, helm, allow_chart_change)
     plans = make_plans(action, current, percent, bundle_uri)
     commands = [helm.upgrade_cmd(settings.chart, plan) for plan in plans]
     for plan, cmd in zip(plans, commands, strict=True):

@@ -24,6 +24,7 @@ ready revision gets that share, the last revision rolled out at 100 % keeps the 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -33,6 +34,26 @@ from typing import Any
 import yaml
 
 from rollout.errors import HelmError
+
+# Schemes KServe's storage initializer fetches, and URI characters without a meaning to helm's
+# --set-string parser (helm/helm pkg/strvals/parser.go at 020e4d2, runesUntil/val/valList: ','
+# ends a value and starts the next assignment, '\\' escapes, a leading '{' makes a list): a
+# bundle URI can set no other value.
+_BUNDLE_URI = re.compile(r"(pvc|s3|gs|https?)://[A-Za-z0-9._~/:@+-]+")
+
+
+def check_bundle_uri(uri: str) -> str:
+    """``uri`` when it is a plain storage URI.
+
+    Raises:
+        HelmError: another scheme, or a character outside letters, digits and ``._~/:@+-``.
+    """
+    if not _BUNDLE_URI.fullmatch(uri):
+        raise HelmError(
+            f"--bundle-uri {uri!r}: not a pvc://, s3://, gs:// or http(s):// URI of letters, "
+            "digits and ._~/:@+- only"
+        )
+    return uri
 
 
 @dataclass(frozen=True)
@@ -67,10 +88,13 @@ def plan_canary(current: dict[str, Any], percent: int, bundle_uri: str | None) -
     may be an earlier (perhaps rolled-back) challenger: it must not get the N % meanwhile.
 
     Raises:
-        HelmError: percent outside 0-100, no URI when no canary runs, or the URI is the champion's.
+        HelmError: percent outside 0-100, a URI that is not a plain storage URI, no URI when no
+            canary runs, or the URI is the champion's.
     """
     if not 0 <= percent <= 100:
         raise HelmError(f"canary: {percent} is outside 0-100")
+    if bundle_uri is not None:
+        check_bundle_uri(bundle_uri)
     running = bool(_get(current, "challenger.enabled")) and bool(
         _get(current, "challenger.bundleUri")
     )
@@ -210,6 +234,21 @@ class Helm:
         """The chart version of the deployed release (``helm get metadata``)."""
         out = self.run([self.binary, "get", "metadata", self.release, "-o", "json", *self._scope()])
         return str(json.loads(out).get("version", ""))
+
+
+def read_values(path: Path) -> dict[str, Any]:
+    """A values file (YAML or JSON, e.g. ``helm get values --all -o yaml``) as a mapping.
+
+    Raises:
+        HelmError: no such file, or not a YAML mapping.
+    """
+    try:
+        values = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise HelmError(f"--values {path}: {' '.join(str(e).split())}") from e
+    if not isinstance(values, dict):
+        raise HelmError(f"--values {path}: not a mapping of values")
+    return values
 
 
 def chart_version(chart: Path) -> str:

@@ -34,3 +34,11 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory, housing_csv: Path) -> 
     """A bundle with interval models, trained by the real code on 3,000 sampled rows, no CV."""
     root = tmp_path_factory.mktemp("bundles")
     return train_bundle(housing_csv, root, "--sample-rows", "3000", "--cv-folds", "0")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses a ``helm`` fixture ``helm``: ``make test-fast`` deselects them
+    (it installs no tools); ``make test`` installs helm first and runs them."""
+    for item in items:
+        if "helm" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.helm)

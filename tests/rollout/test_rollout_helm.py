@@ -15,6 +15,7 @@ from rollout.cli import main
 from rollout.errors import HelmError
 from rollout.helm import Helm, isvc_name, plan_canary, plan_promote, plan_rollback, set_flags
 from rollout_objects import CHALLENGER_URI, CHAMPION_URI, REPO
+from support import failure_line
 
 CHART = REPO / "charts" / "housing"
 CHAMPION_ONLY = {"champion": {"bundleUri": CHAMPION_URI}}
@@ -148,8 +149,9 @@ esac
     return script
 
 
-def test_canary_dry_run_prints_helm_upgrade_and_changes_nothing(tmp_path):
-    helm = fake_helm(tmp_path, CHAMPION_ONLY)
+def test_canary_dry_run_is_offline_and_plans_from_a_values_file(tmp_path):
+    values = tmp_path / "values.yaml"
+    values.write_text(json.dumps(CHAMPION_ONLY))  # JSON is YAML
     out = io.StringIO()
     code = main(
         [
@@ -158,8 +160,10 @@ def test_canary_dry_run_prints_helm_upgrade_and_changes_nothing(tmp_path):
             "--bundle-uri",
             CHALLENGER_URI,
             "--dry-run",
+            "--values",
+            str(values),
             "--helm",
-            str(helm),
+            str(tmp_path / "no-such-helm"),  # neither helm nor a cluster is asked anything
             "--chart",
             str(CHART),
             "-n",
@@ -168,7 +172,9 @@ def test_canary_dry_run_prints_helm_upgrade_and_changes_nothing(tmp_path):
         out=out,
     )
     assert code == 0
+    helm = tmp_path / "no-such-helm"
     assert out.getvalue().splitlines() == [
+        f"dry run: planned from {values}, not from the release",
         f"+ {helm} upgrade housing {CHART} --reuse-values --set challenger.enabled=true "
         f"--set-string challenger.bundleUri={CHALLENGER_URI} --set challenger.trafficPercent=0 "
         "--namespace=ml",
@@ -177,19 +183,49 @@ def test_canary_dry_run_prints_helm_upgrade_and_changes_nothing(tmp_path):
         "--namespace=ml",
         "dry run: nothing applied",
     ]
-    calls = (tmp_path / "helm.log").read_text().splitlines()
-    assert not [c for c in calls if c.startswith("upgrade")]
+
+
+def test_dry_run_without_values_plans_from_the_chart_defaults(tmp_path):
+    out = io.StringIO()
+    argv = [
+        "rollback",
+        "--dry-run",
+        "--helm",
+        str(tmp_path / "no-such-helm"),
+        "--chart",
+        str(CHART),
+    ]
+    # The chart's defaults run no canary: there is nothing to roll back, said without a cluster.
+    assert main(argv, out=out) == 2
+    assert (
+        out.getvalue() == f"dry run: planned from {CHART / 'values.yaml'}, not from the release\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "pvc://housing-bundles/v1,champion.bundleUri=s3://evil/x",  # a second assignment
+        "pvc://housing-bundles/v1\\,x",  # an escaped comma
+        "{s3://a,s3://b}",  # a list
+        "file:///etc/passwd",  # not a scheme KServe fetches a bundle from
+        "s3://bucket/v 1",
+    ],
+)
+def test_canary_refuses_a_bundle_uri_helm_would_read_as_more_values(tmp_path, capsys, uri):
+    out = io.StringIO()
+    argv = ["canary", "10", "--bundle-uri", uri, "--dry-run", "--chart", str(CHART)]
+    assert main(argv, out=out) == 2
+    assert "--bundle-uri" in failure_line(capsys.readouterr().err)
+    assert "upgrade" not in out.getvalue()
 
 
 def test_action_refuses_when_local_chart_differs_from_deployed(tmp_path, capsys):
     helm = fake_helm(tmp_path, CANARY_20, chart_version="0.0.9")
-    assert (
-        main(
-            ["promote", "--dry-run", "--helm", str(helm), "--chart", str(CHART)], out=io.StringIO()
-        )
-        == 2
-    )
-    assert "release housing runs 0.0.9" in capsys.readouterr().err
+    argv = ["promote", "--helm", str(helm), "--chart", str(CHART)]
+    assert main(argv, out=io.StringIO()) == 2
+    assert "release housing runs 0.0.9" in failure_line(capsys.readouterr().err)
+    assert not [c for c in (tmp_path / "helm.log").read_text().splitlines() if "upgrade" in c]
 
 
 def test_helm_upgrade_command_scopes_namespace_and_context():
