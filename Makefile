@@ -7,7 +7,7 @@ UV := .tools/uv/bin/uv
 PY := $(VENV)/bin/python
 export DO_NOT_TRACK := 1
 
-.PHONY: help venv tools demo stop test test-fast lint typecheck pytest k8s-check container-smoke bench lock clean
+.PHONY: help venv tools demo stop test test-fast docs lint typecheck pytest k8s-check container-smoke bench lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,9 @@ demo: venv  ## the main job end to end in local mode: data, train, batch, serve,
 
 stop:  ## stop the predictor and dashboard that `make demo` left running
 	bash scripts/demo-stop.sh
+
+docs: venv  ## regenerate the generated tables of the docs (settings env vars in docs/contracts.md)
+	$(PY) scripts/settings_table.py --write
 
 lint: venv  ## ruff (lint and format) and mypy --strict
 	$(VENV)/bin/ruff check .
