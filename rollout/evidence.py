@@ -2,7 +2,7 @@
 
 The default rows are the hold-out set: the rows neither bundle was trained on. Each bundle's split
 is reproduced from its manifest (data sha256, sample size, test rows and seed), exactly as
-``training.pipeline.split`` made it, and the two hold-outs are intersected.
+``model.split.holdout`` made it in training, and the two hold-outs are intersected.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import pandas as pd
 from model import data
 from model.bundle import Bundle, Manifest
 from model.errors import BundleError, DataError
-from model.features import INCOME
 from model.predict import predict
-from model.schema import CATEGORICAL, CATEGORIES, RAW_COLUMNS, TARGET, validate_raw
+from model.schema import CATEGORICAL, CATEGORIES, INCOME, RAW_COLUMNS, TARGET, validate_raw
 from model.split import holdout
 from rollout.stats import Interval, PairedResult, paired_bootstrap
 
@@ -122,10 +121,6 @@ class Quality:
     non_finite: int
     implausible: int
     contract: list[str] = field(default_factory=list)
-
-    @property
-    def failures(self) -> int:
-        return self.non_finite + self.implausible + len(self.contract)
 
 
 def quality(

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.features import INCOME
-from model.schema import CATEGORICAL, CATEGORIES
+from model.schema import CATEGORICAL, CATEGORIES, INCOME
 from rollout.evidence import measure
 from rollout.gate import GateConfig, Outcome, decide
 from rollout.online import Online, VersionStats
