@@ -1,4 +1,5 @@
-"""The one loader for the housing dataset, always verified by sha256."""
+"""The one loader for the housing dataset: a local path, the cache, or a download from GitHub
+(HTTPS), always verified by sha256."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP answers (STYLE §6).
+"""The one place where errors become HTTP answers (the error table of docs/predictor.md).
 
 | raised                                   | re-raised as                           | HTTP |
 |------------------------------------------|----------------------------------------|------|
