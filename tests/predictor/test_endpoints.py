@@ -173,12 +173,6 @@ def test_metrics_count_requests_rows_and_errors_when_requests_served(server, man
         )
 
 
-def test_infer_keeps_row_order_when_batch_reversed(server, rows):
-    forward = output(server.infer(v2_request(rows.head(30))), PREDICTION)
-    backward = output(server.infer(v2_request(rows.head(30).iloc[::-1])), PREDICTION)
-    assert backward == forward[::-1]
-
-
 def test_infer_predicts_each_row_when_batch_has_many(server, rows):
     response = server.infer(v2_request(pd.concat([rows] * 1).head(200)))
     assert response.status_code == 200 and len(output(response, PREDICTION)) == 200
