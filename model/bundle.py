@@ -7,7 +7,6 @@ into place, never changed afterwards. ``manifest.json`` lists the sha256 of ever
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ import pandas as pd
 import sklearn
 from pydantic import BaseModel, ConfigDict, Field
 
+from model.digest import sha256_of
 from model.errors import BundleError
 from model.intervals import ConformalInterval
 from model.schema import CATEGORICAL, NUMERIC, TARGET
@@ -146,11 +146,7 @@ class Bundle:
 
 def file_digest(path: Path) -> str:
     """``sha256:<hex>`` of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return f"sha256:{digest.hexdigest()}"
+    return f"sha256:{sha256_of(path)}"
 
 
 def _all_files(root: Path) -> list[Path]:

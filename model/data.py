@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from model.digest import sha256_of
 from model.errors import DataError
 from model.schema import validate_raw
 
@@ -34,15 +34,6 @@ class Dataset:
     frame: pd.DataFrame
     path: Path
     sha256: str
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _verified(path: Path, expected: str) -> Path:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.data import SHA256, sha256_of
+from model.data import SHA256
+from model.digest import sha256_of
 from support import REPO, train_bundle
 
 

@@ -7,6 +7,7 @@ its sha256, which the ``housing_csv`` fixture and ``data.load`` check; it is not
 import pytest
 
 from model import data
+from model.digest import sha256_of
 from model.errors import DataError
 from model.schema import TARGET
 
@@ -33,7 +34,7 @@ def test_locate_uses_verified_cache_when_present(tmp_path, housing_csv):
 def test_locate_downloads_into_cache_and_verifies_when_no_copy(tmp_path, housing_csv):
     source = housing_csv.as_uri()  # file:// stands in for the public URL: no network here
     got = data.locate(None, tmp_path / "cache", url=source)
-    assert data.sha256_of(got) == data.SHA256
+    assert sha256_of(got) == data.SHA256
 
 
 def test_locate_leaves_no_file_in_cache_when_download_fails_verification(tmp_path):
