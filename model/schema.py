@@ -77,8 +77,9 @@ def shown(value: object) -> str:
         return repr(value)
     if isinstance(value, list | tuple | dict):
         return f"a {type(value).__name__} of {len(value)} item(s)"
-    if isinstance(value, str | bytes) and len(value) > SHOWN_CHARS:
-        return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+    if isinstance(value, str | bytes):
+        cut = len(value) > SHOWN_CHARS
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)" if cut else repr(value)
     text = repr(value)
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
 
@@ -151,6 +152,93 @@ def _target(series: pd.Series) -> tuple[np.ndarray, list[Problem]]:
     return _numeric(series, spec)
 
 
+@dataclass(frozen=True)
+class PlausibilityRule:
+    """A cross-field rule every real district satisfies: ``low * base <= part <= high * base``.
+
+    Ranges per column cannot catch rows like 1e6 bedrooms in 1 room, which the model would
+    still answer with a confident interval. Bounds come from the whole dataset (20,640 rows,
+    ``tests/data``): the extreme ratio seen, then a margin of about 1.5x beyond it.
+    """
+
+    name: str
+    part: str
+    base: str
+    low: float
+    high: float
+    slack: float = 0.0
+    """Added to the upper bound: small counts (3 people in 4 households) are real."""
+    why: str = ""
+
+
+PLAUSIBILITY_RULES: tuple[PlausibilityRule, ...] = (
+    # Bedrooms are rooms; data: bedrooms/rooms at most 1.000 (0.100 at least, but a district of
+    # studios has none, so there is no lower bound).
+    PlausibilityRule(
+        "bedrooms_within_rooms",
+        BEDROOMS,
+        ROOMS,
+        0.0,
+        1.0,
+        why="bedrooms are among the rooms",
+    ),
+    # Data: households/population at most 1.44 (4 households of 3 people), 0.0008 at least.
+    PlausibilityRule(
+        "households_within_population",
+        HOUSEHOLDS,
+        POPULATION,
+        0.0,
+        2.0,
+        slack=10.0,
+        why="a household has people",
+    ),
+    # Data: rooms per household in [0.85, 141.9].
+    PlausibilityRule(
+        "rooms_per_household",
+        ROOMS,
+        HOUSEHOLDS,
+        0.5,
+        250.0,
+        why="rooms per household in [0.5, 250]",
+    ),
+    # Data: people per household at most 1,243 (group quarters).
+    PlausibilityRule(
+        "people_per_household",
+        POPULATION,
+        HOUSEHOLDS,
+        0.0,
+        2000.0,
+        why="people per household at most 2000",
+    ),
+)
+
+
+def _plausibility(columns: dict[str, np.ndarray], bad: np.ndarray) -> list[Problem]:
+    problems = []
+    for rule in PLAUSIBILITY_RULES:
+        if rule.part not in columns or rule.base not in columns:
+            continue
+        part, base = columns[rule.part], columns[rule.base]
+        low, high = rule.low * base, rule.high * base + rule.slack
+        with np.errstate(invalid="ignore"):
+            broken = (part < low) | (part > high)
+        for i in np.flatnonzero(broken & ~bad):  # NaN (missing bedrooms) compares False
+            under = bool(part[i] < low[i])
+            factor, bound = (rule.low, low[i]) if under else (rule.high, high[i])
+            expr = f"{factor:g} * {rule.base}" + (
+                "" if under or not rule.slack else f" + {rule.slack:g}"
+            )
+            problems.append(
+                Problem(
+                    int(i),
+                    rule.part,
+                    f"row {i}: {rule.part} {shown(part[i])} {'<' if under else '>'} {expr} = "
+                    f"{shown(bound)} (rule {rule.name}: {rule.why})",
+                )
+            )
+    return problems
+
+
 def find_problems(
     df: pd.DataFrame, *, require_target: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -180,6 +268,9 @@ def find_problems(
         columns[TARGET], found = _target(df[TARGET])
         problems += found
     n = len(df)
+    bad = np.zeros(n, dtype=bool)
+    bad[[p.row for p in problems if p.row is not None]] = True
+    problems += _plausibility(columns, bad)
     for c in missing:
         columns[c] = np.full(
             n, None if c == CATEGORICAL else np.nan, dtype=object if c == CATEGORICAL else float

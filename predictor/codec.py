@@ -52,8 +52,6 @@ def _shape_ok(shape: Any, n: int) -> bool:
 
 def _flat(values: Any) -> list[Any]:
     # Shape [N, 1] may come nested ([[x], [y]]); anything else stays as sent.
-    if isinstance(values, np.ndarray):
-        return values.reshape(-1).tolist()
     if (
         values
         and isinstance(values[0], list)
@@ -96,7 +94,7 @@ def _strings(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
 
 
 def decode(
-    inputs: Sequence[Any],
+    inputs: Sequence[Tensor],
     parameters: Mapping[str, Any] | None,
     requested: Sequence[str],
     *,
@@ -107,7 +105,7 @@ def decode(
     """Check a V2 request's structure and turn its inputs into one array per column.
 
     Args:
-        inputs: objects with ``name``, ``datatype``, ``shape`` and ``data``.
+        inputs: the request's tensors (from JSON, or from gRPC contents or raw bytes).
         parameters: request-level parameters; ``content_type`` may be absent or "pd".
         requested: output names the request asked for (empty: the point prediction).
         spec: input name -> V2 datatype, from the bundle manifest.
@@ -150,7 +148,9 @@ def decode(
         if inp.datatype != spec[name]:
             problems.append(f"{name}: datatype {_named(inp.datatype)}, expected {spec[name]}")
             continue
-        values = _flat(inp.data if inp.data is not None else inp.as_numpy())
+        values = _flat(inp.data) if inp.raw is None else _raw(name, inp, problems)
+        if values is None:
+            continue
         if not _shape_ok(inp.shape, len(values)):
             problems.append(
                 f"{name}: shape {_shape(inp.shape)} does not match its {len(values)} "
@@ -188,14 +188,37 @@ class RawBody:
 
 
 @dataclass(frozen=True)
-class _Input:
-    name: str
-    datatype: str
+class Tensor:
+    """One V2 input as sent: values in ``data`` (JSON, gRPC contents) or ``raw`` bytes (gRPC
+    ``raw_input_contents``: little-endian, BYTES elements each after a 4-byte length)."""
+
+    name: Any
+    datatype: Any
     shape: Any
     data: Any
+    raw: bytes | None = None
 
-    def as_numpy(self) -> np.ndarray:  # only the InferInput protocol needs it
-        raise NotImplementedError
+
+def _raw(name: str, tensor: Tensor, problems: list[str]) -> list[Any] | None:
+    raw = tensor.raw or b""
+    if tensor.datatype == "FP64":
+        if len(raw) % 8:
+            problems.append(f"{name}: raw_input_contents of {len(raw)} bytes is not FP64 values")
+            return None
+        values: list[Any] = np.frombuffer(raw, dtype="<f8").tolist()
+        return values
+    items, at = [], 0
+    while at < len(raw):
+        size = int.from_bytes(raw[at : at + 4], "little") if at + 4 <= len(raw) else -1
+        if size < 0 or at + 4 + size > len(raw):
+            problems.append(
+                f"{name}: raw_input_contents is not BYTES elements (4-byte length, then "
+                f"the bytes) at byte {at}"
+            )
+            return None
+        items.append(raw[at + 4 : at + 4 + size])
+        at += 4 + size
+    return items
 
 
 @dataclass(frozen=True)
@@ -203,7 +226,7 @@ class JsonRequest:
     """A V2 REST request parsed straight from its JSON body (no pydantic model in between)."""
 
     id: str | None
-    inputs: list[_Input]
+    inputs: list[Tensor]
     parameters: dict[str, Any] | None
     outputs: list[str]
 
@@ -246,7 +269,7 @@ def parse_json(raw: bytes) -> JsonRequest:
         ]
         problems += bad
         if not bad:
-            parsed.append(_Input(str(name), inp["datatype"], inp["shape"], inp["data"]))
+            parsed.append(Tensor(str(name), inp["datatype"], inp["shape"], inp["data"]))
     outputs, wanted = doc.get("outputs") or [], []
     if not isinstance(outputs, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs

@@ -20,7 +20,14 @@ from typing import Any, Literal
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from kserve.errors import InferenceError, InvalidInput, ModelNotFound, ModelNotReady
+from kserve.errors import (
+    InferenceError,
+    InvalidInput,
+    ModelNotFound,
+    ModelNotReady,
+    ServerNotLive,
+    ServerNotReady,
+)
 
 from model.errors import SchemaError
 
@@ -28,7 +35,14 @@ logger = logging.getLogger(__name__)
 
 Outcome = Literal["ok", "invalid", "unavailable", "error"]
 # Errors already logged (or expected) by us: KServe's handlers need not log their tracebacks.
-HANDLED = (InvalidInput, ModelNotReady, ModelNotFound, InferenceError)
+HANDLED = (
+    InvalidInput,
+    ModelNotReady,
+    ModelNotFound,
+    InferenceError,
+    ServerNotReady,
+    ServerNotLive,
+)
 
 
 @contextmanager
@@ -109,12 +123,14 @@ def validation_handler(on_invalid: Any) -> Any:
 
 
 class QuietHandledErrors(logging.Filter):
-    """Drops KServe's per-request ``Exception:`` tracebacks for errors we already handled.
+    """Drops KServe's per-request tracebacks for errors we already handled.
 
-    KServe's handlers log every 400 and 503 at ERROR with a traceback; a client's bad row is not
-    a server error, and our own request line already records it.
+    KServe's REST handlers (``Exception:``) and its gRPC ExceptionToStatusInterceptor ("Error
+    processing inference request", kserve/protocol/grpc/interceptors.py) log every 400 and 503
+    at ERROR with a traceback; a client's bad row is not a server error, and our own request
+    line already records it.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not (record.getMessage() == "Exception:" and isinstance(exc, HANDLED))
+        return not isinstance(exc, HANDLED)

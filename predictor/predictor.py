@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kserve import InferOutput, InferRequest, InferResponse, Model
+from kserve import InferInput, InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InvalidInput
 from kserve.model import InferenceVerb
+from kserve.protocol.infer_type import to_http_parameters
 
 from model.bundle import LOWER, PREDICTION, UPPER, Bundle, load_bundle
 from model.errors import SchemaError
@@ -152,8 +153,11 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
                 request.outputs,
                 request.id,
             )
-        else:  # gRPC, or KServe's REST route (binary tensors)
-            inputs, parameters, given_id = payload.inputs, payload.parameters, payload.id
+        else:  # gRPC
+            inputs = [_tensor(i) for i in payload.inputs]
+            # gRPC parameters are InferParameter messages; as plain values "pd" compares.
+            parameters = to_http_parameters(payload.parameters or {})
+            given_id = payload.id
             requested = [o.name for o in payload.request_outputs or ()]
         work = _current.get() or _Work(_request_id(None, headers), raw=False)
         if given_id and len(given_id) > MAX_ID_CHARS:  # a JSON body's is refused by parse_json
@@ -227,6 +231,14 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
                     latency_ms,
                 )
             )
+
+
+def _tensor(tensor: InferInput) -> codec.Tensor:
+    # KServe keeps gRPC raw_input_contents on the input's _raw_data (InferRequest.__init__,
+    # kserve 0.21 kserve/protocol/infer_type.py); its data is then [] (get_content).
+    raw = getattr(tensor, "_raw_data", None)
+    data = None if raw is not None else tensor.data
+    return codec.Tensor(tensor.name, tensor.datatype, list(tensor.shape), data, raw)
 
 
 def _request_id(body: Any, headers: dict[str, str] | None) -> str:

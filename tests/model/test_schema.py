@@ -9,15 +9,18 @@ from model.schema import CATEGORICAL, NUMERIC, RAW_COLUMNS, TARGET, find_problem
 def rows(n: int = 3) -> pd.DataFrame:
     """Valid synthetic rows in the schema's shape."""
     rng = np.random.default_rng(0)
+    population = rng.integers(50, 3000, n).astype(float)
+    households = np.round(population / rng.uniform(2, 4, n))  # within the plausibility rules
+    rooms = np.round(households * rng.uniform(3, 7, n))
     return pd.DataFrame(
         {
             "longitude": rng.uniform(-124, -115, n),
             "latitude": rng.uniform(33, 41, n),
             "housing_median_age": rng.integers(1, 52, n).astype(float),
-            "total_rooms": rng.integers(100, 5000, n).astype(float),
-            "total_bedrooms": rng.integers(20, 900, n).astype(float),
-            "population": rng.integers(50, 3000, n).astype(float),
-            "households": rng.integers(20, 900, n).astype(float),
+            "total_rooms": rooms,
+            "total_bedrooms": np.round(rooms * rng.uniform(0.15, 0.3, n)),
+            "population": population,
+            "households": households,
             "median_income": rng.uniform(0.5, 15, n),
             "ocean_proximity": ["INLAND", "NEAR BAY", "<1H OCEAN"][:n] + ["ISLAND"] * max(0, n - 3),
         }

@@ -28,7 +28,7 @@ class PredictorProcess:
     def __init__(
         self, model_dir: Path, log: Path, *flags: str, env: dict[str, str] | None = None
     ) -> None:
-        self.port, self.log = free_port(), log
+        self.port, self.grpc_port, self.log = free_port(), free_port(), log
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [
             sys.executable,
@@ -39,7 +39,7 @@ class PredictorProcess:
             "--http_port",
             str(self.port),
             "--grpc_port",
-            str(free_port()),
+            str(self.grpc_port),
             *flags,
         ]
         self._out = log.open("w")

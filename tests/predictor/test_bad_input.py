@@ -118,7 +118,8 @@ def test_infer_returns_400_naming_row_when_value_is_nan_or_infinite(server, body
 
 
 def test_infer_returns_400_naming_row_when_count_negative(server, body):
-    broken = with_input(body, "population", data=[100.0, -5.0, 100.0])
+    population = next(i["data"] for i in body["inputs"] if i["name"] == "population")
+    broken = with_input(body, "population", data=[population[0], -5.0, population[2]])
     assert error_of(server.infer(broken)) == "population[1]: -5.0 outside [0, 1e+07]"
 
 
@@ -183,3 +184,22 @@ def test_infer_answers_no_5xx_when_given_any_bad_input(server, body):
         )
         assert 400 <= response.status_code < 500, (b, response.status_code, response.text)
         assert set(response.json()) == {"error"}, response.text
+
+
+def test_infer_returns_400_naming_row_and_rule_when_row_physically_impossible(server, body):
+    def column(name: str) -> list:
+        return list(next(i["data"] for i in body["inputs"] if i["name"] == name))
+
+    bedrooms, population = column("total_bedrooms"), column("population")
+    bedrooms[0] = 1e6  # in range, but more bedrooms than rooms
+    population[2] = 0.0  # in range, but households without people
+    broken = with_input(
+        with_input(body, "total_bedrooms", data=bedrooms), "population", data=population
+    )
+    rooms, households = column("total_rooms")[0], column("households")[2]
+    assert error_of(server.infer(broken)) == (
+        f"row 0: total_bedrooms 1000000.0 > 1 * total_rooms = {rooms!r} (rule "
+        "bedrooms_within_rooms: bedrooms are among the rooms); "
+        f"row 2: households {households!r} > 2 * population + 10 = 10.0 (rule "
+        "households_within_population: a household has people)"
+    )
