@@ -104,7 +104,17 @@ def new_writer_id(prefix: str) -> str:
     return f"{prefix}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def _by_partition(events: Iterable[PredictionEvent]) -> dict[str, list[str]]:
+class Encoded(Protocol):
+    """What a writer stores: a ``PredictionEvent``, or a line with the same fields (the collector
+    splices one from the JSON it received), and the time that names its partition."""
+
+    @property
+    def ts(self) -> datetime: ...
+
+    def to_line(self) -> str: ...
+
+
+def _by_partition(events: Iterable[Encoded]) -> dict[str, list[str]]:
     parts: dict[str, list[str]] = {}
     for event in events:
         parts.setdefault(partition(Path(), event.ts).as_posix(), []).append(event.to_line())
@@ -114,7 +124,7 @@ def _by_partition(events: Iterable[PredictionEvent]) -> dict[str, list[str]]:
 class EventWriter(Protocol):
     """Appends a batch of events; returns (the count) only once they are stored."""
 
-    def write(self, events: Iterable[PredictionEvent]) -> int: ...
+    def write(self, events: Iterable[Encoded]) -> int: ...
 
 
 class EventStoreWriter:
@@ -128,7 +138,7 @@ class EventStoreWriter:
     def __init__(self, root: Path, writer_id: str, *, durable: bool = False) -> None:
         self.root, self.writer_id, self.durable = root, writer_id, durable
 
-    def write(self, events: Iterable[PredictionEvent]) -> int:
+    def write(self, events: Iterable[Encoded]) -> int:
         """Append events, grouped per partition file; returns how many were written."""
         parts = _by_partition(events)
         for part, lines in parts.items():
@@ -154,7 +164,7 @@ class S3EventWriter:
         self.client, self.writer_id, self.seq = client, writer_id, 0
         self.bucket, self.prefix = s3.split(uri)
 
-    def write(self, events: Iterable[PredictionEvent]) -> int:
+    def write(self, events: Iterable[Encoded]) -> int:
         """Put one object per partition; returns how many events were written."""
         parts = _by_partition(events)
         for part, lines in parts.items():

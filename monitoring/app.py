@@ -1,22 +1,97 @@
-"""The collector's HTTP face: ``POST /`` takes KServe's CloudEvents, ``GET /healthz``."""
+"""The collector's HTTP face: ``POST /`` takes KServe's CloudEvents, ``GET /healthz``.
+
+``create_app`` opens the stores in the lifespan and mounts the routes; a new route is one more
+``add_api_route`` on the returned app, with the collector at ``request.app.state.collector``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from model.events import new_writer_id, open_writer
-from monitoring.cloudevents import BadEvent, parse
+from monitoring.cloudevents import BadEvent, echo, parse
 from monitoring.collector import Collector
-from monitoring.pending import PendingLog
+from monitoring.pending import DeadLetters, PendingLog
 from monitoring.settings import CollectorSettings
 
 logger = logging.getLogger(__name__)
+LIMIT_SETTING = "HOUSING_COLLECTOR_MAX_BODY_BYTES"
+# Parsing a body costs up to ~12x its size in Python objects (dense floats): bodies past this
+# size are taken one at a time, so a few large ones at once stay under the pod's memory limit.
+LARGE_BODY = 1 << 20
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (413) as soon as it is known to exceed ``limit`` bytes: never read whole.
+
+    Raises:
+        BadEvent: 413 naming the limit and its setting.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadEvent(f"body: {declared} bytes, over the limit of {limit} ({LIMIT_SETTING})", 413)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadEvent(f"body: over the limit of {limit} bytes ({LIMIT_SETTING})", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refused(request: Request, e: BadEvent) -> JSONResponse:
+    logger.warning(
+        "cloudevent_rejected",
+        extra={
+            "request_id": echo(request.headers.get("ce-id")),
+            "status": e.status,
+            "reason": str(e),
+        },
+    )
+    return JSONResponse({"error": str(e)}, status_code=e.status)
+
+
+async def receive(request: Request) -> JSONResponse:
+    """``POST /``: one CloudEvent in binary mode; 200 only once it is durable."""
+    limit = request.app.state.settings.collector_max_body_bytes
+    max_values = request.app.state.settings.collector_max_values
+    declared = request.headers.get("content-length", "")
+    large = not declared.isdigit() or int(declared) > LARGE_BODY
+    async with request.app.state.large_body if large else nullcontext():
+        try:
+            body = await read_body(request, limit)
+            half = parse(request.headers, body, time.time(), max_values=max_values)
+        except BadEvent as e:
+            return _refused(request, e)
+        del body  # not kept alive while the half waits for its commit
+        try:
+            status = await request.app.state.collector.receive(half)
+        except BadEvent as e:
+            return _refused(request, e)
+        except Exception as e:  # the HTTP boundary: the sender must not think it was stored
+            logger.error("cloudevent_not_stored", extra={"request_id": half.id, "error": str(e)})
+            return JSONResponse({"error": f"event store unavailable: {e}"}, status_code=503)
+    logger.info("cloudevent", extra={"request_id": half.id, "kind": half.kind, "status": status})
+    # Exactly 200: KServe's worker logs any other status as a failed delivery.
+    return JSONResponse({"status": status, "id": half.id})
+
+
+async def healthz(request: Request) -> dict[str, object]:
+    """``GET /healthz``: halves waiting, resends ignored and items dead-lettered since start."""
+    collector: Collector = request.app.state.collector
+    return {
+        "status": "ok",
+        "waiting": collector.waiting,
+        "duplicates": collector.duplicates,
+        "dead_letters": collector.dead.count,
+    }
 
 
 def create_app(settings: CollectorSettings) -> FastAPI:
@@ -32,45 +107,29 @@ def create_app(settings: CollectorSettings) -> FastAPI:
                 s3_endpoint_url=settings.s3_endpoint_url,
                 durable=True,
             ),
-            PendingLog(settings.collector_pending_dir),
+            # A record holds one body's tensors (JSON, compact): a few times the body at most.
+            PendingLog(
+                settings.collector_pending_dir,
+                max_record_bytes=4 * settings.collector_max_body_bytes + (1 << 16),
+            ),
+            DeadLetters(settings.collector_pending_dir),
             orphan_timeout_s=settings.collector_orphan_timeout_s,
             max_batch=settings.collector_max_batch,
+            dedupe_window=settings.collector_dedupe_window,
         )
         await collector.start()
-        app.state.collector = collector
+        app.state.collector, app.state.settings = collector, settings
+        app.state.large_body = asyncio.Lock()
         yield
         await collector.stop()
 
-    app = FastAPI(title="housing-collector", lifespan=lifespan)
-
-    @app.post("/")
-    async def receive(request: Request) -> JSONResponse:
-        body = await request.body()
-        try:
-            half = parse(request.headers, body, time.time())
-        except BadEvent as e:
-            logger.warning(
-                "cloudevent_rejected",
-                extra={
-                    "request_id": request.headers.get("ce-id"),
-                    "status": e.status,
-                    "reason": str(e),
-                },
-            )
-            return JSONResponse({"error": str(e)}, status_code=e.status)
-        try:
-            status = await app.state.collector.receive(half)
-        except Exception as e:  # the HTTP boundary: the sender must not think it was stored
-            logger.error("cloudevent_not_stored", extra={"request_id": half.id, "error": str(e)})
-            return JSONResponse({"error": f"event store unavailable: {e}"}, status_code=503)
-        logger.info(
-            "cloudevent", extra={"request_id": half.id, "kind": half.kind, "status": status}
-        )
-        # Exactly 200: KServe's worker logs any other status as a failed delivery.
-        return JSONResponse({"status": status, "id": half.id})
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, object]:
-        return {"status": "ok", "waiting": app.state.collector.waiting}
-
+    app = FastAPI(
+        title="housing-collector",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_api_route("/", receive, methods=["POST"])
+    app.add_api_route("/healthz", healthz, methods=["GET"])
     return app

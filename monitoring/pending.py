@@ -1,12 +1,15 @@
-"""The collector's log of halves waiting for their partner: append-only, fsynced, replayed."""
+"""The collector's durable files: the log of halves waiting for their partner, and dead letters."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+PREVIEW = 2000  # characters of a dead record kept in the dead-letter file
 
 
 def _fsync_dir(path: Path) -> None:
@@ -17,24 +20,61 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _append(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _lines(fh: BinaryIO, limit: int) -> Iterable[tuple[bytes, bool]]:
+    """Lines of at most ``limit`` bytes, and whether the line was cut (the rest is skipped)."""
+    while line := fh.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line, False
+            continue
+        head = line
+        while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass  # read past the oversize line without holding it
+        yield head[:PREVIEW], True
+
+
 class PendingLog:
     """Append-only, fsynced log of halves waiting for their partner (``add``) and of halves
-    that no longer wait (``done``). Replayed on start, then compacted to the open halves."""
+    that no longer wait (``done``). Replayed on start, then compacted to the open halves.
+
+    Args:
+        directory: a durable directory (a PVC). max_record_bytes: a longer line is not parsed on
+            replay (one record is at most a body plus its headers; see ``replay``).
+    """
 
     NAME = "pending.jsonl"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, max_record_bytes: int = 64 << 20) -> None:
         self.path = directory / self.NAME
+        self.max_record_bytes = max_record_bytes
         self.records_written = 0
 
-    def replay(self) -> tuple[list[dict[str, Any]], int]:
-        """Open ``add`` records in log order, and the count of unreadable lines skipped."""
+    def replay(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Open ``add`` records in log order, and the lines that could not be read (reason, text).
+
+        Streams the log: memory holds the open records and one line of at most
+        ``max_record_bytes``; a longer line (left by an older collector without a body limit)
+        is skipped without being read whole. Only a crash mid-write leaves a partial line, and
+        only as the last one.
+        """
         if not self.path.exists():
-            return [], 0
+            return [], []
         adds: dict[str, dict[str, Any]] = {}
-        bad = 0
-        with self.path.open(encoding="utf-8", errors="replace") as fh:
-            for line in fh:
+        bad: list[tuple[str, str]] = []
+        with self.path.open("rb") as fh:
+            for number, (line, cut) in enumerate(_lines(fh, self.max_record_bytes), start=1):
+                where = f"{self.path}:{number}"
+                if cut:
+                    bad.append((f"{where}: longer than {self.max_record_bytes} bytes", ""))
+                    continue
                 try:
                     record = json.loads(line)
                     if record["op"] == "add":
@@ -42,31 +82,49 @@ class PendingLog:
                     else:
                         for key in record["keys"]:
                             adds.pop(key, None)
-                except (ValueError, KeyError, TypeError):
-                    bad += 1  # only a crash mid-write leaves one, and only as the last line
+                except (ValueError, KeyError, TypeError) as e:
+                    reason = f"{where}: unreadable ({type(e).__name__}: {e})"
+                    bad.append((reason, line[:PREVIEW].decode("utf-8", "replace")))
         return list(adds.values()), bad
 
-    def compact(self, open_records: Iterable[dict[str, Any]]) -> None:
-        """Rewrite the log with only ``open_records``, atomically."""
+    def compact(self, open_lines: Iterable[str]) -> None:
+        """Rewrite the log with only ``open_lines`` (the open halves' records), atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(r) + "\n" for r in open_records)
+            for line in open_lines:  # one at a time: no second copy of the whole log
+                fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
         _fsync_dir(self.path.parent)
         self.records_written = 0
 
-    def append(self, records: Sequence[dict[str, Any]]) -> None:
-        """Append records with one ``write`` and an fsync."""
-        if not records:
+    def append(self, lines: Sequence[str]) -> None:
+        """Append record lines (JSON, newline-terminated) with one ``write`` and an fsync."""
+        if not lines:
             return
-        data = "".join(json.dumps(r) + "\n" for r in records).encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self.records_written += len(records)
+        _append(self.path, "".join(lines).encode())
+        self.records_written += len(lines)
+
+
+class DeadLetters:
+    """``dead-letter.jsonl``: what the collector accepted earlier but can never store.
+
+    One fsynced line per item: ``{"ts", "reason", "item"}`` (the item as JSON, ASCII-escaped so a
+    lone surrogate survives, cut to ``PREVIEW`` characters). Nothing reads it back: it is for
+    people, and ``count`` (since start) for /healthz and the logs.
+    """
+
+    NAME = "dead-letter.jsonl"
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / self.NAME
+        self.count = 0
+
+    def add(self, reason: str, item: Any) -> None:
+        """Append one dead item with the reason it could not be stored."""
+        text = item if isinstance(item, str) else json.dumps(item, default=str)
+        line = {"ts": time.time(), "reason": reason, "item": text[:PREVIEW]}
+        _append(self.path, (json.dumps(line) + "\n").encode())
+        self.count += 1

@@ -8,11 +8,16 @@ inferenceservicename/namespace/component/endpoint/metadata, a V2 JSON body.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 
 from model.bundle import PREDICTION
@@ -22,6 +27,7 @@ from model.schema import CATEGORICAL, RAW_COLUMNS
 REQUEST = "org.kubeflow.serving.inference.request"
 RESPONSE = "org.kubeflow.serving.inference.response"
 MODEL_VERSION = "20261126T160000Z-abc1234"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def kserve_headers(
@@ -116,3 +122,39 @@ def write_window(
 
 
 NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
+
+
+def start_collector(port: int, tmp: Path, *flags: str) -> subprocess.Popen[bytes]:
+    """A real ``housing-collector`` on loopback storing under ``tmp``; returns once it answers."""
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from monitoring.collector_main import main; sys.exit(main())",
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--events-uri",
+        str(tmp / "events"),
+        "--pending-dir",
+        str(tmp / "pending"),
+        *flags,
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("collector did not start")
+
+
+def wait_until_idle(port: int, timeout_s: float = 60) -> None:
+    """Until no half waits for its partner (orphans stored)."""
+    deadline = time.monotonic() + timeout_s
+    while httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["waiting"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("halves still waiting")
+        time.sleep(0.1)

@@ -95,6 +95,9 @@ def test_collector_loses_no_pending_half_when_restarted(
     assert (event.kind, event.request_id) == ("prediction", "survivor")
 
 
+DEEP = b'{"inputs": [{"name": "x", "data": ' + b"[" * 900 + b"1" + b"]" * 900 + b"}]}"
+
+
 @pytest.mark.parametrize(
     ("change", "status", "reason"),
     [
@@ -102,10 +105,37 @@ def test_collector_loses_no_pending_half_when_restarted(
         ({"drop": "Ce-Specversion"}, 400, "ce-specversion: missing header"),
         ({"set": ("Ce-Type", "com.example.other")}, 400, "ce-type: 'com.example.other' not in"),
         ({"set": ("Ce-Specversion", "0.3")}, 400, "is not '1.0'"),
-        ({"set": ("Content-Type", "application/cloudevents+json")}, 415, "structured content mode"),
+        ({"set": ("Ce-Time", "0001-01-01T00:00:00+01:00")}, 400, "ce-time: '0001-01-01T00:00"),
+        ({"set": ("Ce-Time", "9999-12-31T23:59:59-01:00")}, 400, "no UTC time within years"),
+        ({"set": ("Ce-Time", "yesterday")}, 400, "ce-time: 'yesterday' is not an RFC 3339"),
+        ({"set": ("Ce-Id", "x" * 1025)}, 400, "ce-id: longer than 1024 characters"),
+        (
+            {"set": ("Content-Type", "application/cloudevents+json")},
+            415,
+            "content-type: structured content mode",
+        ),
         ({"body": b"not json"}, 400, "body: not JSON"),
+        ({"body": b"[" * 5000 + b"]" * 5000}, 400, "body: not JSON"),
+        ({"body": DEEP}, 400, "body.inputs[0].data: nested deeper than 32 levels"),
+        ({"body": b'{"inputs": [{"name": "\\ud800", "data": [1]}]}'}, 400, "body: not JSON"),
+        ({"body": b'{"inputs": [{"name": "x", "data": ["\xff"]}]}'}, 400, "body: not JSON"),
+        ({"body": b'{"inputs": [{"name": "x", "data": [NaN]}]}'}, 400, "body: not JSON"),
         ({"body": b'{"instances": [[1, 2]]}'}, 400, "not a V2 inference payload"),
-        ({"body": b'{"inputs": [{"name": "x", "data": [{"a": 1}]}]}'}, 400, "do not fit"),
+        (
+            {"body": b'{"inputs": [{"name": "x", "data": [{"a": 1}]}]}'},
+            400,
+            "body.inputs[0].data: {'a': 1} is not a number, a string or null",
+        ),
+        (
+            {"body": b'{"inputs": [{"name": "x", "data": [true]}]}'},
+            400,
+            "body.inputs[0].data: True is not a number, a string or null",
+        ),
+        (
+            {"body": b'{"inputs": [{"name": "a", "data": [1, 2]}, {"name": "b", "data": [1]}]}'},
+            400,
+            "body.inputs: tensors differ in length: {'a': 2, 'b': 1}",
+        ),
     ],
 )
 def test_collector_returns_4xx_with_reason_and_stores_nothing_when_event_is_bad(
@@ -127,4 +157,29 @@ def test_collector_returns_4xx_with_reason_and_stores_nothing_when_event_is_bad(
 def test_collector_healthz_returns_ok_when_started(settings: CollectorSettings) -> None:
     with TestClient(create_app(settings)) as client:
         answer = client.get("/healthz")
-    assert (answer.status_code, answer.json()) == (200, {"status": "ok", "waiting": 0})
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {"status": "ok", "waiting": 0, "duplicates": 0, "dead_letters": 0},
+    )
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_collector_returns_413_naming_the_limit_when_body_is_one_byte_over_it(
+    settings: CollectorSettings, declared: bool
+) -> None:
+    settings.collector_max_body_bytes = 1024
+    body = b'{"inputs": [{"name": "x", "data": [' + b"1," * 600
+    headers = kserve_headers("request", "big")
+
+    def chunks():  # no Content-Length: the limit must hold while streaming
+        yield body[:1024]
+        yield body[1024:1025]
+
+    with TestClient(create_app(settings)) as client:
+        at_limit = client.post("/", content=body[:1024], headers=headers)
+        over = client.post("/", content=body[:1025] if declared else chunks(), headers=headers)
+    assert at_limit.status_code == 400  # read whole at the limit (and not JSON)
+    assert over.status_code == 413
+    assert over.json()["error"].startswith("body: ")
+    assert "limit of 1024" in over.json()["error"]
+    assert "HOUSING_COLLECTOR_MAX_BODY_BYTES" in over.json()["error"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,36 +9,16 @@ from pathlib import Path
 import httpx
 import pandas as pd
 
-from monitoring_helpers import kserve_headers, stored_events, v2_request, v2_response
+from monitoring_helpers import (
+    kserve_headers,
+    start_collector,
+    stored_events,
+    v2_request,
+    v2_response,
+)
 from support import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 INFERENCES, CLIENTS = 400, 8
-
-
-def _start(port: int, tmp: Path) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable,
-        "-c",
-        "from monitoring.collector_main import main; main()",
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-        "--events-uri",
-        str(tmp / "events"),
-        "--pending-dir",
-        str(tmp / "pending"),
-    ]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "HOUSING_LOG_LEVEL": "WARNING"})
-    for _ in range(200):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("collector did not start")
 
 
 def _client(port: int, ids: list[int], rows: pd.DataFrame) -> list[int]:
@@ -63,7 +40,7 @@ def test_collector_stores_exactly_n_events_when_n_inferences_arrive_from_concurr
     tmp_path: Path, rows: pd.DataFrame
 ) -> None:
     port = free_port()
-    proc = _start(port, tmp_path)
+    proc = start_collector(port, tmp_path)
     try:
         started = time.perf_counter()
         with ThreadPoolExecutor(CLIENTS) as pool:
