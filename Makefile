@@ -7,7 +7,7 @@ UV := .tools/uv/bin/uv
 PY := $(VENV)/bin/python
 export DO_NOT_TRACK := 1
 
-.PHONY: help venv tools demo stop test test-fast docs lint typecheck pytest k8s-check container-smoke bench lock clean
+.PHONY: help venv tools demo stop test test-fast docs lint typecheck pytest k8s-check container-smoke bench mutation lock clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,6 +60,10 @@ container-smoke: venv  ## build the 3 images with podman (runc, Debian base) and
 	bash scripts/container-smoke.sh
 
 test: venv tools lint pytest k8s-check container-smoke  ## everything CI runs
+
+mutation: venv  ## mutmut over the modules of docs/testing.md, score per module (~40 min; not in make test)
+	VIRTUAL_ENV=$(VENV) $(UV) pip install -q mutmut==3.8.1
+	bash scripts/mutation.sh
 
 bench: venv  ## benchmarks (print numbers; results in docs/)
 	bash bench/predictor_bench.sh $(or $(BUNDLE),artifacts/bundles/latest)
