@@ -17,14 +17,16 @@ from rollout.online import Online, VersionStats
 from rollout.stats import Interval, PairedResult
 
 CHAMPION_RMSE = 50_000.0
+CLEAR_WIN = Interval(-2_000, -3_000, -1_000)
+CLEAN = Quality(0, 0)
 
 
 def offline(
     n: int = 1000,
-    diff: Interval = Interval(-2_000, -3_000, -1_000),
+    diff: Interval = CLEAR_WIN,
     segments: list[SegmentResult] | None = None,
-    champion_quality: Quality = Quality(0, 0),
-    challenger_quality: Quality = Quality(0, 0),
+    champion_quality: Quality = CLEAN,
+    challenger_quality: Quality = CLEAN,
     labelled: int | None = None,
 ) -> Offline:
     rmse = {"rmse": Interval(CHAMPION_RMSE, CHAMPION_RMSE - 1, CHAMPION_RMSE + 1)}
