@@ -16,6 +16,7 @@ import pandas as pd
 from model.digest import sha256_of
 from model.errors import DataError
 from model.schema import validate_raw
+from model.settings import DEFAULT_CACHE
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ SOURCE_URL = (
 )
 SHA256 = "8a3727f4cf54ac1a327f69b1d5b4db54c5834ea81c6e4efc0d163300022a685e"
 FILE_NAME = "housing.csv"
-DEFAULT_CACHE = Path.home() / ".cache" / "housing-kserve"
 
 
 @dataclass(frozen=True)

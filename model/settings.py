@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.data import DEFAULT_CACHE
-
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+# Here, not in model.data, so that a settings class costs no pandas import: the collector's pod
+# has 256 MiB, and pandas alone is ~70 MB of it.
+DEFAULT_CACHE = Path.home() / ".cache" / "housing-kserve"
 
 
 class HousingSettings(BaseSettings):

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from model.events import new_writer_id, open_writer
 from monitoring.cloudevents import BadEvent, echo, parse
 from monitoring.collector import Collector
+from monitoring.collector_settings import CollectorSettings
 from monitoring.pending import DeadLetters, PendingLog
-from monitoring.settings import CollectorSettings
 
 logger = logging.getLogger(__name__)
 LIMIT_SETTING = "HOUSING_COLLECTOR_MAX_BODY_BYTES"

@@ -10,7 +10,7 @@ from types import FrameType
 
 from model import cli
 from model.logging import log_config
-from monitoring.settings import CollectorSettings
+from monitoring.collector_settings import CollectorSettings
 
 _FLAGS = {
     "events_uri": "--events-uri",

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from model.schema import CATEGORICAL, RAW_COLUMNS
 from monitoring.app import create_app
-from monitoring.settings import CollectorSettings
+from monitoring.collector_settings import CollectorSettings
 from monitoring_helpers import kserve_headers, stored_events
 
 CASES = 2000

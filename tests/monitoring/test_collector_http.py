@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from model.bundle import PREDICTION
 from monitoring.app import create_app
-from monitoring.settings import CollectorSettings
+from monitoring.collector_settings import CollectorSettings
 from monitoring_helpers import MODEL_VERSION, kserve_headers, stored_events, v2_request, v2_response
 
 
