@@ -10,14 +10,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from model.errors import ConfigError
+import pandas as pd
+
+from model.errors import BundleError, ConfigError, PublishError
 from model.events import Window, read_window
-from monitoring.drift import DriftResult, key_columns, run_report
-from monitoring.references import load_reference
+from monitoring.calibration import cached_calibration
+from monitoring.drift import (
+    COLUMNS,
+    NUMERIC_SCORED,
+    DriftResult,
+    gated_columns,
+    insufficient,
+    prepare,
+    run_report,
+)
+from monitoring.references import NoBundle, load_reference
 from monitoring.settings import DriftSettings
 
 logger = logging.getLogger(__name__)
-OK, DRIFT = 0, 3
+OK, BAD, DRIFT = 0, 2, 3
+SCHEMA_VERSION = 1  # of the JSON document: bump on any change that is not a new optional field
 
 
 def _parse_ts(text: str, name: str) -> datetime:
@@ -57,29 +69,63 @@ def _save_state(path: Path, end: datetime) -> None:
     os.replace(tmp, path)
 
 
-def _publish(
-    snapshot: Any,
-    result: DriftResult,
+def _publish(snapshot: Any, result: DriftResult, settings: DriftSettings, stamp: str) -> str:
+    path = settings.reports_dir / f"{stamp}-{result.model_version}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save_html(str(path))
+    return str(path)
+
+
+def _judge(
+    version: str,
+    frame: pd.DataFrame,
+    events: int,
     settings: DriftSettings,
-    project: Any,
-    workspace: Any,
-    stamp: str,
-) -> None:
-    base = settings.reports_dir / f"{stamp}-{result.model_version}"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    snapshot.save_html(str(base.with_suffix(".html")))
-    snapshot.save_json(str(base.with_suffix(".json")))
-    workspace.add_run(project.id, snapshot)
+    end: datetime,
+) -> tuple[Any, DriftResult]:
+    """The verdict of one version (calibrated only when there are enough rows)."""
+    ref = load_reference(
+        version, settings.bundles_uri, settings.bundle_cache, settings.s3_endpoint_url
+    )
+    rows = len(frame)
+    if rows < settings.min_rows:
+        return None, insufficient(
+            version, events=events, rows=rows, window_rows=rows, settings=settings
+        )
+    gated = gated_columns(settings)
+    calibration = cached_calibration(
+        settings.resolved_calibration_dir(),
+        version,
+        prepare(ref.frame, version),
+        columns=COLUMNS,
+        numeric=NUMERIC_SCORED,
+        gated=gated,
+        alpha=settings.drift_alpha,
+        replicates=settings.calibration_replicates,
+        seed=settings.calibration_seed,
+    )
+    return run_report(
+        frame,
+        ref.frame,
+        version=version,
+        events=events,
+        window_rows=rows,
+        calibration=calibration,
+        settings=settings,
+        timestamp=end.replace(tzinfo=None),
+    )
 
 
 def run(settings: DriftSettings, now: datetime | None = None) -> int:
-    """Run the drift job once.
+    """Run the drift job once: every version it can judge, the others counted and named.
 
     Returns:
-        0 fine (or no events), 3 drift found with ``fail_on_drift``.
+        0 fine (or no events, or too few), 3 drift found with ``fail_on_drift``, 2 a version's
+        bundle exists but failed verification or download (the others are still reported and
+        the state still advances, so one bad bundle cannot stop later runs).
 
     Raises:
-        ConfigError, BundleError, PublishError: mapped to exit 2 by ``__main__``.
+        ConfigError: bad window or state file (exit 2 via ``__main__``).
     """
     from monitoring.workspace import open_workspace, project_for
 
@@ -88,33 +134,54 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
     window = read_window(settings.events_uri, start, end, s3_endpoint_url=settings.s3_endpoint_url)
     _log_window(window)
     results: list[DriftResult] = []
+    unjudged: list[dict[str, Any]] = []
     stamp = end.strftime("%Y%m%dT%H%M%SZ")
-    if window.total_events:
-        workspace = open_workspace(settings.workspace)
-        project = None
-        for version, frame in window.frames.items():
-            ref = load_reference(
-                version, settings.bundles_uri, settings.bundle_cache, settings.s3_endpoint_url
+    workspace = project = None
+    for version, frame in window.frames.items():
+        events = window.events[version]
+        try:
+            snapshot, result = _judge(version, frame, events, settings, end)
+        except NoBundle as e:
+            unjudged.append(
+                {"model_version": version, "events": events, "reason": "no bundle", "error": str(e)}
             )
-            keys = key_columns(ref.importance, settings)
-            project = project or project_for(workspace, settings.project, keys)
-            snapshot, result = run_report(
-                frame,
-                ref.frame,
-                version=version,
-                events=window.events[version],
-                keys=keys,
-                settings=settings,
-                timestamp=end.replace(tzinfo=None),
+            logger.warning(
+                "drift_version_without_bundle",
+                extra={"model_version": version, "events": events, "error": str(e)},
             )
-            _publish(snapshot, result, settings, project, workspace, stamp)
-            results.append(result)
-            logger.info("drift_result", extra={"model_version": version, **result.to_dict()})
-    summary = _summary(window, results, time.perf_counter() - started)
+            continue
+        except (BundleError, PublishError) as e:
+            unjudged.append(
+                {
+                    "model_version": version,
+                    "events": events,
+                    "reason": "bundle failed",
+                    "error": str(e),
+                }
+            )
+            logger.error(
+                "drift_bundle_failed",
+                extra={"model_version": version, "events": events, "error": str(e)},
+            )
+            continue
+        if snapshot is not None:
+            workspace = workspace or open_workspace(settings.workspace)
+            project = project or project_for(workspace, settings.project, gated_columns(settings))
+            result.report_html = _publish(snapshot, result, settings, stamp)
+            workspace.add_run(project.id, snapshot)
+        results.append(result)
+        print(result.line())
+        logger.info("drift_result", extra={"model_version": version, "verdict": result.verdict})
+    for entry in unjudged:
+        print(f"{entry['model_version']}: NOT JUDGED ({entry['reason']}; {entry['events']} events)")
+    document = _document(window, results, unjudged, time.perf_counter() - started)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    (settings.reports_dir / f"{stamp}-summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary))
+    path = settings.reports_dir / f"{stamp}-drift.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"status: {document['status']}; report: {path}")
     _save_state(settings.resolved_state_file(), end)
+    if any(e["reason"] == "bundle failed" for e in unjudged):
+        return BAD
     drift = any(r.drift for r in results)
     return DRIFT if drift and settings.fail_on_drift else OK
 
@@ -131,17 +198,33 @@ def _log_window(window: Window) -> None:
         )
 
 
-def _summary(window: Window, results: list[DriftResult], seconds: float) -> dict[str, Any]:
+def _status(results: list[DriftResult], unjudged: list[dict[str, Any]]) -> str:
+    if any(r.drift for r in results):
+        return "drift"
+    if any(r.verdict == "ok" for r in results):
+        return "ok"
+    if results:
+        return "insufficient data"
+    return "not judged" if unjudged else "no events"
+
+
+def _document(
+    window: Window,
+    results: list[DriftResult],
+    unjudged: list[dict[str, Any]],
+    seconds: float,
+) -> dict[str, Any]:
+    """The run's one JSON document; its schema is in docs/monitoring.md (keep it stable)."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
-        "status": "no events"
-        if not results
-        else ("drift" if any(r.drift for r in results) else "ok"),
+        "status": _status(results, unjudged),
         "events": dict(window.events),
         "orphans": dict(window.orphans),
         "malformed_lines": window.malformed,
         "malformed_examples": window.malformed_examples,
         "versions": [r.to_dict() for r in results],
+        "unjudged_versions": unjudged,
         "seconds": round(seconds, 2),
     }

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.bundle import Bundle, load_bundle
+from model.bundle import MANIFEST, Bundle, load_bundle
 from model.bundle_store import local_bundle
+from model.errors import BundleError, PublishError
 from model.events import PREDICTION_COLUMN
 from model.predict import predict
 from model.schema import RAW_COLUMNS, validate_raw
@@ -17,13 +18,16 @@ from model.schema import RAW_COLUMNS, validate_raw
 logger = logging.getLogger(__name__)
 
 
+class NoBundle(BundleError):
+    """No bundle was ever published for this version (the collector's "unknown", "None", ...)."""
+
+
 @dataclass
 class Reference:
-    """A version's reference rows (raw columns + ``prediction``) and its importance ranking."""
+    """A version's reference rows (raw columns + ``prediction``)."""
 
     version: str
     frame: pd.DataFrame
-    importance: dict[str, float] | None
 
 
 def reference_frame(bundle: Bundle) -> pd.DataFrame:
@@ -46,10 +50,18 @@ def load_reference(
     """Find, download if needed, verify and read the bundle of ``version``.
 
     Raises:
-        BundleError: no such bundle, or it fails verification.
+        NoBundle: no bundle of that name (or not a bundle name at all).
+        BundleError: the bundle fails verification.
         PublishError: the S3 download failed.
     """
-    bundle = load_bundle(local_bundle(bundles_uri, version, cache, endpoint))
-    raw = bundle.manifest.metrics.get("importance")
-    importance = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else None
-    return Reference(version, reference_frame(bundle), importance)
+    try:
+        path = local_bundle(bundles_uri, version, cache, endpoint)
+    except PublishError as e:
+        if str(e).endswith("no objects under this prefix"):  # model.s3.download_tree
+            raise NoBundle(f"no bundle {version!r} under {bundles_uri}") from e
+        raise
+    except BundleError as e:  # only raised for a name that cannot be a bundle
+        raise NoBundle(str(e)) from e
+    if not (path / MANIFEST).exists() and not path.exists():
+        raise NoBundle(f"no bundle {version!r} under {bundles_uri}")
+    return Reference(version, reference_frame(load_bundle(path)))

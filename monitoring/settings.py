@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from model.schema import CATEGORICAL, INCOME, LATITUDE, LONGITUDE
+from model.schema import CATEGORICAL, INCOME, LATITUDE, LONGITUDE, RAW_COLUMNS
 from model.settings import HousingSettings
 
-# Gated when the bundle's manifest has no metrics["importance"]: the strongest raw inputs so far.
+# The drift gate (docs/monitoring.md): fixed here, so a retrain never changes what pages someone.
 DEFAULT_KEY_COLUMNS: tuple[str, ...] = (INCOME, LATITUDE, LONGITUDE, CATEGORICAL)
 
 
@@ -43,11 +43,20 @@ class DriftSettings(HousingSettings):
     drift_share: float = Field(0.5, gt=0, le=1)
     """Dataset drift when at least this share of the columns drifted (Evidently's rule)."""
     key_columns: list[str] = Field(default_factory=lambda: list(DEFAULT_KEY_COLUMNS))
-    """Columns gated one by one when the manifest has no importance ranking."""
-    key_columns_count: int = Field(4, ge=1)
-    """How many of the manifest's most important columns are gated one by one."""
+    """Raw columns whose drift alone is drift (the gate); the same for every bundle."""
     gate_prediction: bool = True
-    """Drift of the prediction alone also counts as drift."""
+    """The prediction is gated too."""
+    drift_alpha: float = Field(0.01, gt=0, lt=0.5)
+    """Family-wise false-alarm rate of the gate: share of no-drift windows in which any gated
+    column is flagged (thresholds calibrated per bundle, scaled to the window size)."""
+    calibration_replicates: int = Field(2000, ge=200)
+    """Null replicates simulated per bundle to calibrate the thresholds (cached)."""
+    calibration_seed: int = 0
+    """Seed of the calibration, so a bundle's thresholds are reproducible."""
+    calibration_dir: Path | None = None
+    """Cache of calibrations per bundle; unset: ``calibration/`` beside the state file."""
+    min_rows: int = Field(300, ge=1)
+    """Fewer rows in a version's window: "insufficient data", no verdict (docs/monitoring.md)."""
     max_missing_share: float = Field(0.05, ge=0, le=1)
     """Data-quality test: highest allowed share of missing values per column."""
     max_out_of_range_share: float = Field(0.0, ge=0, le=1)
@@ -56,6 +65,18 @@ class DriftSettings(HousingSettings):
     """Data-quality test: highest allowed share of categories outside the schema's list."""
     fail_on_drift: bool = False
     """Exit 3 when drift is found (the CronJob then shows as failed)."""
+
+    @field_validator("key_columns")
+    @classmethod
+    def _known_columns(cls, columns: list[str]) -> list[str]:
+        unknown = [c for c in columns if c not in RAW_COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown column(s) {unknown}; choose from {list(RAW_COLUMNS)}")
+        return columns
+
+    def resolved_calibration_dir(self) -> Path:
+        """The calibration cache actually used."""
+        return self.calibration_dir or self.resolved_state_file().parent / "calibration"
 
     def resolved_state_file(self) -> Path:
         """The state file actually used."""

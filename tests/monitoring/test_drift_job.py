@@ -1,4 +1,4 @@
-"""The drift job on synthetic windows with known answers, built from a real bundle's data."""
+"""The drift job on windows with known answers, built from a real bundle's data."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from model.bundle import PREDICTION, load_bundle
 from model.predict import predict
 from model.schema import CATEGORICAL, RAW_COLUMNS, validate_raw
+from monitoring.calibration import calibrate, jensenshannon, wasserstein_norm
 from monitoring.job import run
 from monitoring.settings import DriftSettings
 from monitoring_helpers import NOW, write_window
@@ -47,41 +48,204 @@ def _run(
         write_window(
             events, frame, version=served["bundle"].version, ts=NOW - timedelta(minutes=10)
         )
+    overrides.setdefault("calibration_replicates", 400)  # fast; the benchmark uses the default
     settings = DriftSettings(
         events_uri=str(events),
-        bundles_uri=str(served["bundle"].path.parent),
         workspace=str(tmp_path / "ws"),
         reports_dir=tmp_path / "reports",
-        **overrides,
+        **{"bundles_uri": str(served["bundle"].path.parent), **overrides},
     )
     code = run(settings, now=NOW)
-    [summary] = sorted((tmp_path / "reports").glob("*-summary.json"))[-1:]
-    return code, json.loads(summary.read_text())
+    [document] = sorted((tmp_path / "reports").glob("*-drift.json"))[-1:]
+    return code, json.loads(document.read_text())
 
 
 def test_drift_job_finds_no_drift_when_window_is_a_random_holdout(tmp_path, served) -> None:
-    code, summary = _run(tmp_path, served, served["holdout"], fail_on_drift=True)
-    [result] = summary["versions"]
-    assert (code, summary["status"], result["drift"]) == (0, "ok", False)
+    code, doc = _run(tmp_path, served, served["holdout"], fail_on_drift=True)
+    [result] = doc["versions"]
+    assert (code, doc["status"], result["verdict"], result["drifted_gated"]) == (0, "ok", "ok", [])
     assert result["failed_tests"] == []
+    assert result["rows"] == 2000 and result["gated_columns"] == [
+        "median_income",
+        "latitude",
+        "longitude",
+        "ocean_proximity",
+        "prediction",
+    ]
 
 
 def test_drift_job_flags_income_and_prediction_when_income_scaled_by_1_3(tmp_path, served) -> None:
     shifted = served["holdout"].assign(**{INCOME: served["holdout"][INCOME] * 1.3})
-    code, summary = _run(tmp_path, served, served["predict"](shifted), fail_on_drift=True)
-    [result] = summary["versions"]
-    assert code == 3
+    code, doc = _run(tmp_path, served, served["predict"](shifted), fail_on_drift=True)
+    [result] = doc["versions"]
+    assert (code, result["verdict"]) == (3, "drift")
     assert result["dataset_drift"] is False  # the 50 % share rule alone would miss it
-    assert {INCOME, "prediction"} <= set(result["key_drifted"])
-    assert result["columns"][INCOME]["drifted"] and result["columns"]["prediction"]["drifted"]
+    assert {INCOME, "prediction"} <= set(result["drifted_gated"])
+    income = result["columns"][INCOME]
+    assert income["drifted"] and income["score"] >= income["threshold"] > 0
 
 
-def test_drift_job_reports_dataset_drift_when_window_has_only_inland_rows(tmp_path, served) -> None:
+def test_drift_job_flags_the_category_when_window_has_only_inland_rows(tmp_path, served) -> None:
     data = served["data"]
     inland = served["predict"](data[data[CATEGORICAL] == "INLAND"].sample(2000, random_state=3))
-    code, summary = _run(tmp_path, served, inland)
-    [result] = summary["versions"]
-    assert (code, result["dataset_drift"], summary["status"]) == (0, True, "drift")
+    code, doc = _run(tmp_path, served, inland)
+    [result] = doc["versions"]
+    assert (code, doc["status"], result["dataset_drift"]) == (0, "drift", True)
+    assert CATEGORICAL in result["drifted_gated"]
+
+
+def test_drift_job_scores_are_evidentlys_and_match_the_calibrated_statistic(
+    tmp_path, served
+) -> None:
+    window = served["holdout"].head(600)
+    _, doc = _run(tmp_path, served, window)
+    [result] = doc["versions"]
+    ref = served["bundle"].reference()
+    assert result["columns"][INCOME]["score"] == pytest.approx(
+        wasserstein_norm(ref[INCOME].to_numpy(), window[INCOME].to_numpy()), rel=1e-9
+    )
+    assert result["columns"][CATEGORICAL]["score"] == pytest.approx(
+        jensenshannon(ref[CATEGORICAL], window[CATEGORICAL]), rel=1e-9
+    )
+
+
+def test_calibration_holds_the_false_alarm_rate_when_windows_come_from_the_reference_law() -> None:
+    rng = np.random.default_rng(1)
+
+    def draw(n: int) -> pd.DataFrame:
+        x = rng.lognormal(size=n)
+        return pd.DataFrame(
+            {
+                "a": x,
+                "b": x + rng.normal(size=n),
+                "c": rng.choice(list("pqr"), n, p=[0.6, 0.3, 0.1]),
+            }
+        )
+
+    reference = draw(3000)
+    cal = calibrate(
+        reference,
+        columns=["a", "b", "c"],
+        numeric=["a", "b"],
+        gated=["a", "b", "c"],
+        alpha=0.05,
+        replicates=2000,
+        seed=0,
+    )
+    assert cal.column_level < 0.05  # family-wise: each column is tested more strictly
+    for n in (100, 1000):
+        alarms = 0
+        for _ in range(300):
+            w = draw(n)
+            alarms += (
+                wasserstein_norm(reference.a.to_numpy(), w.a.to_numpy()) >= cal.threshold("a", n)
+                or wasserstein_norm(reference.b.to_numpy(), w.b.to_numpy()) >= cal.threshold("b", n)
+                or jensenshannon(reference.c, w.c) >= cal.threshold("c", n)
+            )
+        assert alarms / 300 <= 0.09, (n, alarms)  # alpha 5 %, three binomial sd of slack
+    shifted = draw(1000).assign(a=lambda f: f.a * 1.3)
+    assert wasserstein_norm(reference.a.to_numpy(), shifted.a.to_numpy()) >= cal.threshold(
+        "a", 1000
+    )
+
+
+def test_drift_job_reports_insufficient_data_when_window_is_below_min_rows(
+    tmp_path, served
+) -> None:
+    code, doc = _run(
+        tmp_path, served, served["holdout"].head(299), fail_on_drift=True, min_rows=300
+    )
+    [result] = doc["versions"]
+    assert (code, doc["status"], result["verdict"], result["rows"]) == (
+        0,
+        "insufficient data",
+        "insufficient data",
+        299,
+    )
+    assert result["columns"] == {} and not list((tmp_path / "reports").glob("*.html"))
+
+
+def test_drift_job_judges_the_window_when_it_has_exactly_min_rows(tmp_path, served) -> None:
+    _, doc = _run(tmp_path, served, served["holdout"].head(300), min_rows=300)
+    [result] = doc["versions"]
+    assert (result["verdict"], result["rows"]) == ("ok", 300)
+
+
+def test_drift_job_reports_missing_share_when_a_column_is_entirely_missing(
+    tmp_path, served
+) -> None:
+    frame = served["holdout"].head(500).assign(total_bedrooms=np.nan)
+    code, doc = _run(tmp_path, served, frame)
+    [result] = doc["versions"]
+    bedrooms = result["columns"]["total_bedrooms"]
+    assert code == 0 and result["verdict"] == "ok"
+    assert (bedrooms["missing_share"], bedrooms["score"], bedrooms["rows"]) == (1.0, None, 0)
+    assert any("'total_bedrooms' missing values" in t for t in result["failed_tests"])
+
+
+def test_drift_job_reports_the_versions_it_can_and_advances_state_when_events_lack_a_bundle(
+    tmp_path, served
+) -> None:
+    events = tmp_path / "events"
+    when = NOW - timedelta(minutes=10)
+    for version in ("unknown", "None", "20990101T000000Z-0000000"):
+        write_window(events, served["holdout"].head(30), version=version, ts=when)
+    code, doc = _run(tmp_path, served, served["holdout"].head(400), fail_on_drift=True)
+    assert code == 0
+    assert [r["model_version"] for r in doc["versions"]] == [served["bundle"].version]
+    assert {u["model_version"]: (u["events"], u["reason"]) for u in doc["unjudged_versions"]} == {
+        "unknown": (3, "no bundle"),
+        "None": (3, "no bundle"),
+        "20990101T000000Z-0000000": (3, "no bundle"),
+    }
+    # The state moved on: the next run starts where this one ended and succeeds.
+    settings = DriftSettings(
+        events_uri=str(events),
+        bundles_uri=str(served["bundle"].path.parent),
+        workspace=str(tmp_path / "ws"),
+        reports_dir=tmp_path / "next",
+    )
+    assert run(settings, now=NOW + timedelta(hours=1)) == 0
+    [nxt] = [json.loads(p.read_text()) for p in (tmp_path / "next").glob("*-drift.json")]
+    assert (nxt["start"], nxt["status"]) == (NOW.isoformat(), "no events")
+
+
+def test_drift_job_reports_other_versions_and_exits_2_when_a_bundle_is_tampered(
+    tmp_path, served
+) -> None:
+    import shutil
+
+    root = tmp_path / "bundles"
+    shutil.copytree(served["bundle"].path, root / served["bundle"].version)
+    bad = "20990101T000000Z-badbad0"
+    shutil.copytree(served["bundle"].path, root / bad)
+    with (root / bad / "reference.parquet").open("ab") as f:
+        f.write(b"tampered")
+    write_window(
+        tmp_path / "events", served["holdout"].head(50), version=bad, ts=NOW - timedelta(minutes=5)
+    )
+    code, doc = _run(tmp_path, served, served["holdout"].head(400), bundles_uri=str(root))
+    assert code == 2
+    assert [r["model_version"] for r in doc["versions"]] == [served["bundle"].version]
+    [entry] = doc["unjudged_versions"]
+    assert (entry["model_version"], entry["reason"]) == (bad, "bundle failed")
+    state = json.loads((tmp_path / "ws" / ".housing-drift" / "state.json").read_text())
+    assert state["last_end"] == NOW.isoformat()
+
+
+def test_drift_job_prints_one_line_per_version_and_writes_one_json_document(
+    tmp_path, served, capsys
+) -> None:
+    shifted = (
+        served["holdout"].head(1000).assign(**{INCOME: served["holdout"][INCOME].head(1000) * 1.3})
+    )
+    _run(tmp_path, served, served["predict"](shifted))
+    out = capsys.readouterr().out.splitlines()
+    version = served["bundle"].version
+    [line] = [o for o in out if o.startswith(version)]
+    assert line.startswith(f"{version}: DRIFT 1000 rows; 100 events; drifted: {INCOME} ")
+    assert " >= " in line
+    assert len(list((tmp_path / "reports").glob("*.json"))) == 1
 
 
 def test_drift_job_fails_missing_value_test_when_30_percent_of_income_is_missing(
@@ -89,22 +253,23 @@ def test_drift_job_fails_missing_value_test_when_30_percent_of_income_is_missing
 ) -> None:
     frame = served["holdout"].copy()
     frame.loc[frame.sample(frac=0.3, random_state=4).index, INCOME] = np.nan
-    _, summary = _run(tmp_path, served, frame)
-    [result] = summary["versions"]
+    _, doc = _run(tmp_path, served, frame)
+    [result] = doc["versions"]
     assert any(f"'{INCOME}' missing values" in t for t in result["failed_tests"])
+    assert result["columns"][INCOME]["missing_share"] == pytest.approx(0.3)
 
 
 def test_drift_job_fails_out_of_list_test_when_categories_are_garbage(tmp_path, served) -> None:
     frame = served["holdout"].copy()
     frame.loc[frame.sample(frac=0.1, random_state=4).index, CATEGORICAL] = "LAKE"
-    _, summary = _run(tmp_path, served, frame)
-    [result] = summary["versions"]
+    _, doc = _run(tmp_path, served, frame)
+    [result] = doc["versions"]
     assert any("out of list" in t for t in result["failed_tests"])
 
 
 def test_drift_job_returns_0_with_no_events_when_window_is_empty(tmp_path, served) -> None:
-    code, summary = _run(tmp_path, served, served["holdout"].head(0), fail_on_drift=True)
-    assert (code, summary["status"], summary["versions"]) == (0, "no events", [])
+    code, doc = _run(tmp_path, served, served["holdout"].head(0), fail_on_drift=True)
+    assert (code, doc["status"], doc["versions"]) == (0, "no events", [])
 
 
 def test_drift_job_counts_and_skips_malformed_lines_when_store_has_garbage(
@@ -113,13 +278,13 @@ def test_drift_job_counts_and_skips_malformed_lines_when_store_has_garbage(
     part = tmp_path / "events" / f"dt={NOW:%Y-%m-%d}" / f"hour={NOW:%H}"
     part.mkdir(parents=True)
     (part / "junk.jsonl").write_text('not json\n{"kind": "prediction"}\n{"ts": "torn')
-    code, summary = _run(tmp_path, served, served["holdout"].head(500))
-    assert (code, summary["malformed_lines"], summary["events"]) == (
+    code, doc = _run(tmp_path, served, served["holdout"].head(500))
+    assert (code, doc["malformed_lines"], doc["events"]) == (
         0,
         3,
         {served["bundle"].version: 50},
     )
-    assert "junk.jsonl:1" in summary["malformed_examples"][0]
+    assert "junk.jsonl:1" in doc["malformed_examples"][0]
 
 
 def test_drift_job_starts_where_last_run_ended_when_state_file_exists(tmp_path, served) -> None:
@@ -131,8 +296,8 @@ def test_drift_job_starts_where_last_run_ended_when_state_file_exists(tmp_path, 
         bundles_uri=str(served["bundle"].path.parent),
     )
     assert run(settings, now=NOW + timedelta(hours=1)) == 0
-    [summary] = [json.loads(p.read_text()) for p in (tmp_path / "reports2").glob("*summary.json")]
-    assert (summary["start"], summary["status"]) == (NOW.isoformat(), "no events")
+    [doc] = [json.loads(p.read_text()) for p in (tmp_path / "reports2").glob("*-drift.json")]
+    assert (doc["start"], doc["status"]) == (NOW.isoformat(), "no events")
 
 
 def test_drift_job_creates_project_panels_once_and_saves_reports_when_run_twice(

@@ -1,0 +1,222 @@
+"""Drift thresholds with a known false-alarm rate at the window size seen.
+
+Evidently scores each column with a distance (normed Wasserstein for numbers, Jensen-Shannon for
+the category) and flags it when the score reaches a threshold. Its default threshold (0.1) ignores
+the window size: sampling noise alone crosses it on 300-row windows of heavy-tailed columns, and
+a real shift may stay under it on 5,000 rows. Here each column's threshold is a quantile of that
+same distance under "no drift", simulated from the bundle's reference:
+
+- Under no drift, the window (n rows) and the reference (m rows) are two independent samples of
+  one distribution, and the difference of their distribution functions is, to first order,
+  ``sqrt(1/n + 1/m)`` times a Brownian bridge ``B(F(x))``. So the distance divided by
+  ``sqrt(1/n + 1/m)`` has one null distribution for every window size: it is simulated once per
+  bundle (cached) and scaled to the window size seen, per column (a column's size is its
+  non-missing count). A test checks this against windows of the reference's own rows.
+- The bridge is simulated with the multiplier bootstrap over the reference's rows (one random
+  +-1 weight per row and replicate, in float32: cheap, and as valid as N(0, 1) weights), all
+  columns from the same weights, so the dependence between columns (income and prediction move
+  together) is kept.
+- Family-wise control over the gated columns (single-step min-P, Westfall & Young 1993): the
+  per-column tail level ``q`` is chosen so that in only ``alpha`` of the replicates any gated
+  column reaches its threshold. Every column, gated or not, gets its ``1 - q`` quantile, so a
+  "drifted" flag means the same everywhere on the dashboard.
+
+The distances are Evidently 0.7.23's (evidently/legacy/calculations/stattests/
+wasserstein_distance_norm.py: scipy's ``wasserstein_distance / max(std(ref), 0.001)``;
+jensenshannon.py: scipy's ``jensenshannon`` of the category shares, natural log). The Jensen-Shannon
+distance of shares ``p`` and ``p + d`` is ``sqrt(sum(d**2 / (8 p)))`` to first order; that is
+what is simulated for the category.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NUMERIC_METHOD, CATEGORICAL_METHOD = "wasserstein", "jensenshannon"
+CALIBRATION_FORMAT = 2  # bump when the statistic or the procedure changes: old caches are ignored
+_BATCH_CELLS = 2_000_000  # replicates x reference rows simulated at once (8 MB of float32)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Size-free null quantiles of one reference; ``threshold`` scales them to a window."""
+
+    alpha: float
+    """Family-wise false-alarm rate over the gated columns."""
+    column_level: float
+    """Per-column tail level ``q`` that holds ``alpha`` over the gated columns."""
+    replicates: int
+    seed: int
+    gated: tuple[str, ...]
+    methods: dict[str, str]
+    reference_rows: dict[str, int]
+    """Non-missing reference rows per column (``m``)."""
+    standardized: dict[str, float]
+    """Per column: the ``1 - q`` null quantile of distance / sqrt(1/n + 1/m)."""
+
+    def threshold(self, column: str, rows: int) -> float:
+        """The column's threshold for a window with ``rows`` non-missing values."""
+        m = self.reference_rows[column]
+        return self.standardized[column] * math.sqrt(1 / max(rows, 1) + 1 / m)
+
+
+def wasserstein_norm(reference: np.ndarray, current: np.ndarray) -> float:
+    """Evidently's "wasserstein" score of one numeric column (NaN already dropped)."""
+    from scipy import stats
+
+    norm = max(float(np.std(reference)), 0.001)
+    return float(stats.wasserstein_distance(reference, current)) / norm
+
+
+def jensenshannon(reference: pd.Series, current: pd.Series) -> float:
+    """Evidently's "jensenshannon" score of one categorical column (NaN already dropped)."""
+    from scipy.spatial import distance
+
+    keys = sorted(set(reference.unique()) | set(current.unique()), key=str)
+    ref = reference.value_counts().reindex(keys, fill_value=0).to_numpy(np.float64)
+    cur = current.value_counts().reindex(keys, fill_value=0).to_numpy(np.float64)
+    return float(distance.jensenshannon(ref / ref.sum(), cur / cur.sum()))
+
+
+class _Column:
+    """How one reference column turns row weights into its standardized null distance."""
+
+    def __init__(self, values: pd.Series, numeric: bool) -> None:
+        self.numeric = numeric
+        present = np.flatnonzero(values.notna().to_numpy())
+        self.m = len(present)
+        if numeric:
+            clean = values.to_numpy(np.float64)[present]
+            order = np.argsort(clean, kind="stable")
+            distinct, counts = np.unique(clean, return_counts=True)
+            self.rows = present[order]  # reference rows in value order
+            self.ends = np.cumsum(counts)[:-1] - 1  # last sorted row of each distinct value but one
+            self.cdf = ((self.ends + 1) / self.m).astype(np.float32)
+            self.weights = (np.diff(distinct) / max(float(np.std(clean)), 0.001)).astype(np.float32)
+        else:
+            codes = pd.Categorical(values.to_numpy(object)[present]).codes
+            shares = np.bincount(codes) / self.m
+            self.rows = present
+            # Centred indicators, rows x K.
+            self.onehot = (np.eye(len(shares))[codes] - shares).astype(np.float32)
+            self.inv = (1 / (8 * shares)).astype(np.float32)
+
+    def scores(self, xi: np.ndarray) -> np.ndarray:
+        """Standardized distances for multiplier weights ``xi`` (replicates x reference rows)."""
+        w = xi[:, self.rows] * np.float32(1 / math.sqrt(self.m))
+        if not self.numeric:
+            z = w @ self.onehot
+            return np.sqrt((z * z) @ self.inv)
+        partial = np.cumsum(w, axis=1)[:, self.ends]
+        bridge = partial - self.cdf * w.sum(axis=1, keepdims=True)
+        return np.abs(bridge) @ self.weights
+
+
+def null_scores(
+    reference: pd.DataFrame,
+    columns: Sequence[str],
+    numeric: Sequence[str],
+    replicates: int,
+    seed: int,
+) -> np.ndarray:
+    """Standardized null distances, replicates x columns."""
+    rng = np.random.default_rng(seed)
+    cols = [_Column(reference[c], c in numeric) for c in columns]
+    out = np.empty((replicates, len(cols)))
+    batch = max(1, _BATCH_CELLS // len(reference))
+    for start in range(0, replicates, batch):
+        signs = rng.integers(
+            0, 2, size=(min(batch, replicates - start), len(reference)), dtype=np.int8
+        )
+        xi = signs.astype(np.float32) * 2 - 1
+        for j, col in enumerate(cols):
+            out[start : start + len(xi), j] = col.scores(xi)
+    return out
+
+
+def family_level(scores: np.ndarray, gated: Sequence[int], alpha: float) -> float:
+    """Per-column tail level ``q``: any gated column beyond its ``1 - q`` quantile in ``alpha``."""
+    b = len(scores)
+    if not gated:
+        return alpha
+    tails = np.empty((b, len(gated)))
+    for i, j in enumerate(gated):  # tail probability of each replicate within its own column
+        tails[:, i] = (b - np.searchsorted(np.sort(scores[:, j]), scores[:, j])) / b
+    min_p = np.sort(tails.min(axis=1))
+    # Largest q with #(min_p <= q) <= alpha * b.
+    allowed = math.floor(alpha * b)
+    return float(min_p[allowed - 1]) if allowed >= 1 else 1 / b
+
+
+def calibrate(
+    reference: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    numeric: Sequence[str],
+    gated: Sequence[str],
+    alpha: float,
+    replicates: int,
+    seed: int,
+) -> Calibration:
+    """Size-free thresholds of every column against ``reference``."""
+    scores = null_scores(reference, columns, numeric, replicates, seed)
+    q = family_level(scores, [columns.index(g) for g in gated], alpha)
+    quantiles = np.quantile(scores, 1 - q, axis=0, method="higher")
+    return Calibration(
+        alpha=alpha,
+        column_level=q,
+        replicates=replicates,
+        seed=seed,
+        gated=tuple(gated),
+        methods={c: NUMERIC_METHOD if c in numeric else CATEGORICAL_METHOD for c in columns},
+        reference_rows={c: int(reference[c].notna().sum()) for c in columns},
+        standardized={c: float(v) for c, v in zip(columns, quantiles, strict=True)},
+    )
+
+
+def cached_calibration(
+    cache_dir: Path,
+    version: str,
+    reference: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    numeric: Sequence[str],
+    gated: Sequence[str],
+    alpha: float,
+    replicates: int,
+    seed: int,
+) -> Calibration:
+    """``calibrate``, kept per bundle version in ``cache_dir`` (bundles never change)."""
+    key = json.dumps(
+        [CALIBRATION_FORMAT, list(columns), list(gated), alpha, replicates, seed, len(reference)]
+    )
+    path = cache_dir / version / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+            return Calibration(**{**data, "gated": tuple(data["gated"])})
+        except (ValueError, TypeError):
+            pass  # a torn or foreign file: compute again and overwrite it
+    result = calibrate(
+        reference,
+        columns=columns,
+        numeric=numeric,
+        gated=gated,
+        alpha=alpha,
+        replicates=replicates,
+        seed=seed,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(asdict(result)))
+    os.replace(tmp, path)
+    return result
