@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from model.errors import BundleError, ConfigError, PublishError
-from model.events import Window, read_window
+from model.events import KIND, VERSION, EventReader, Window
 from monitoring.calibration import cached_calibration
 from monitoring.drift import (
     COLUMNS,
@@ -25,11 +25,14 @@ from monitoring.drift import (
     run_report,
 )
 from monitoring.references import NoBundle, load_reference
+from monitoring.sampling import WindowSample
 from monitoring.settings import DriftSettings
 
 logger = logging.getLogger(__name__)
 OK, BAD, DRIFT = 0, 2, 3
 SCHEMA_VERSION = 1  # of the JSON document: bump on any change that is not a new optional field
+READ_BATCH_ROWS = 20_000  # rows parsed per batch before they are offered to the samples
+_EMPTY = pd.DataFrame()
 
 
 def _parse_ts(text: str, name: str) -> datetime:
@@ -80,6 +83,7 @@ def _judge(
     version: str,
     frame: pd.DataFrame,
     events: int,
+    window_rows: int,
     settings: DriftSettings,
     end: datetime,
 ) -> tuple[Any, DriftResult]:
@@ -90,7 +94,7 @@ def _judge(
     rows = len(frame)
     if rows < settings.min_rows:
         return None, insufficient(
-            version, events=events, rows=rows, window_rows=rows, settings=settings
+            version, events=events, rows=rows, window_rows=window_rows, settings=settings
         )
     gated = gated_columns(settings)
     calibration = cached_calibration(
@@ -109,7 +113,7 @@ def _judge(
         ref.frame,
         version=version,
         events=events,
-        window_rows=rows,
+        window_rows=window_rows,
         calibration=calibration,
         settings=settings,
         timestamp=end.replace(tzinfo=None),
@@ -131,7 +135,7 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
 
     started = time.perf_counter()
     start, end = window_bounds(settings, now or datetime.now(UTC))
-    window = read_window(settings.events_uri, start, end, s3_endpoint_url=settings.s3_endpoint_url)
+    window, sample = read_sample(settings, start, end)
     _log_window(window)
     results: list[DriftResult] = []
     unjudged: list[dict[str, Any]] = []
@@ -140,7 +144,8 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
     for version, frame in window.frames.items():
         events = window.events[version]
         try:
-            snapshot, result = _judge(version, frame, events, settings, end)
+            seen = sample.versions[version].seen
+            snapshot, result = _judge(version, frame, events, seen, settings, end)
         except NoBundle as e:
             unjudged.append(
                 {"model_version": version, "events": events, "reason": "no bundle", "error": str(e)}
@@ -184,6 +189,40 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
         return BAD
     drift = any(r.drift for r in results)
     return DRIFT if drift and settings.fail_on_drift else OK
+
+
+def read_sample(
+    settings: DriftSettings, start: datetime, end: datetime
+) -> tuple[Window, WindowSample]:
+    """Stream the window, keeping a bounded uniform sample of rows per version (sampling.py).
+
+    Returns:
+        The window's counts (events per version, orphans, malformed lines; ``frames`` holds the
+        samples) and the sampler (rows seen per version).
+    """
+    reader = EventReader(
+        settings.events_uri,
+        start,
+        end,
+        s3_endpoint_url=settings.s3_endpoint_url,
+        batch_rows=READ_BATCH_ROWS,
+    )
+    sample = WindowSample(settings.sample_rows, seed=settings.calibration_seed)
+    for batch in reader:
+        frames = batch.predictions()
+        predicted = batch.events[batch.events[KIND] == "prediction"]
+        for version, count in predicted[VERSION].astype(str).value_counts().items():
+            sample.add(str(version), frames.get(str(version), _EMPTY), int(count))
+    window = Window(
+        start,
+        end,
+        frames={v: s.frame() for v, s in sorted(sample.versions.items())},
+        events=sample.events,
+        orphans=reader.orphans,
+        malformed=reader.malformed,
+        malformed_examples=reader.malformed_examples,
+    )
+    return window, sample
 
 
 def _log_window(window: Window) -> None:

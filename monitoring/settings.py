@@ -55,6 +55,9 @@ class DriftSettings(HousingSettings):
     """Seed of the calibration, so a bundle's thresholds are reproducible."""
     calibration_dir: Path | None = None
     """Cache of calibrations per bundle; unset: ``calibration/`` beside the state file."""
+    sample_rows: int = Field(5000, ge=100)
+    """Rows kept per model version: a uniform sample of the window's rows, so memory stays flat
+    whatever the window's size (docs/monitoring.md)."""
     min_rows: int = Field(300, ge=1)
     """Fewer rows in a version's window: "insufficient data", no verdict (docs/monitoring.md)."""
     max_missing_share: float = Field(0.05, ge=0, le=1)

@@ -318,3 +318,56 @@ def test_drift_job_creates_project_panels_once_and_saves_reports_when_run_twice(
     assert len(titles) == len(set(titles)) >= 5
     assert len(Workspace(str(tmp_path / "ws")).list_runs(project.id)) == 1
     assert len(list((tmp_path / "reports").glob("*.html"))) == 1
+
+
+def test_window_sample_keeps_a_uniform_bounded_sample_when_rows_exceed_capacity() -> None:
+    from monitoring.sampling import WindowSample
+
+    sample = WindowSample(capacity=1000, seed=3)
+    for start in range(0, 100_000, 700):
+        sample.add("v", pd.DataFrame({"x": np.arange(start, min(start + 700, 100_000))}), 1)
+        assert sample.versions["v"]._held < 2 * 1000 + 700  # bounded whatever the window
+    kept = sample.versions["v"].frame()["x"].to_numpy()
+    assert (len(kept), len(set(kept)), sample.versions["v"].seen) == (1000, 1000, 100_000)
+    # Uniform over the whole stream: each decile holds ~100 rows (binomial sd ~9.5).
+    assert np.histogram(kept, bins=10, range=(0, 100_000))[0].min() > 60
+    assert sample.events["v"] == 143
+
+
+def test_window_sample_keeps_every_row_when_rows_fit_capacity() -> None:
+    from monitoring.sampling import WindowSample
+
+    sample = WindowSample(capacity=1000)
+    sample.add("v", pd.DataFrame({"x": np.arange(1000)}), 100)
+    assert sorted(sample.versions["v"].frame()["x"]) == list(range(1000))
+
+
+def test_drift_job_counts_and_skips_events_with_unparsable_ts_or_null_version(
+    tmp_path, served
+) -> None:
+    part = tmp_path / "events" / f"dt={NOW:%Y-%m-%d}" / f"hour={NOW - timedelta(minutes=10):%H}"
+    part.mkdir(parents=True)
+    good = {
+        "ts": (NOW - timedelta(minutes=10)).isoformat(),
+        "request_id": "r",
+        "model_version": served["bundle"].version,
+        "inputs": {c: [None] for c in RAW_COLUMNS},
+        "outputs": {PREDICTION: [1.0]},
+    }
+    lines = [{**good, "ts": "yesterday"}, {**good, "ts": "2026-13-45T99:00:00Z"}]
+    lines.append({**good, "model_version": None})
+    (part / "bad.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    code, doc = _run(tmp_path, served, served["holdout"].head(400), fail_on_drift=True)
+    assert (code, doc["status"], doc["malformed_lines"]) == (0, "ok", 3)
+    assert doc["events"] == {served["bundle"].version: 40}
+    assert any("yesterday" in e for e in doc["malformed_examples"])
+
+
+def test_drift_job_judges_a_bounded_sample_when_window_exceeds_sample_rows(
+    tmp_path, served, capsys
+) -> None:
+    code, doc = _run(tmp_path, served, served["holdout"], sample_rows=500)
+    [result] = doc["versions"]
+    assert (code, result["rows"], result["window_rows"], result["events"]) == (0, 500, 2000, 200)
+    assert result["columns"][INCOME]["rows"] == 500
+    assert "500 rows (sampled from 2000)" in capsys.readouterr().out
