@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,19 +82,31 @@ def main() -> None:
     parser.add_argument("--bundles", type=Path, required=True, help="bundles root with 'latest'")
     parser.add_argument("--events", type=int, default=100_000, help="one-row events to write")
     parser.add_argument("--runs", type=int, default=2, help="job runs (the first calibrates)")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="write events/copies events, then copy each file this many times (fast 1M stores)",
+    )
     args = parser.parse_args()
     end = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        version = write_events(
-            Path(tmp) / "events", (args.bundles / "latest").resolve(), args.events, end
-        )
-        print(f"wrote {args.events} events of {version} in {time.perf_counter() - t0:.1f} s")
+        root = Path(tmp) / "events"
+        base = args.events // args.copies
+        version = write_events(root, (args.bundles / "latest").resolve(), base, end)
+        # Copies are other writers' files with the same lines (same request ids): the job reads
+        # every line of the window's partitions and counts each as an event.
+        for file in list(root.rglob("bench.jsonl")):
+            for i in range(1, args.copies):
+                shutil.copyfile(file, file.with_name(f"bench-{i}.jsonl"))
+        total = base * args.copies
+        print(f"wrote {total} events of {version} in {time.perf_counter() - t0:.1f} s")
         for run in range(1, args.runs + 1):
-            _run_job(args, tmp, end, run)
+            _run_job(args, tmp, end, run, total)
 
 
-def _run_job(args: argparse.Namespace, tmp: str, end: datetime, run: int) -> None:
+def _run_job(args: argparse.Namespace, tmp: str, end: datetime, run: int, events: int) -> None:
     cmd = [
         sys.executable,
         "-m",
@@ -132,7 +145,7 @@ def _run_job(args: argparse.Namespace, tmp: str, end: datetime, run: int) -> Non
     for line in output.strip().splitlines():
         print("  " + line[:300])
     print(
-        f"run {run}: {args.events} events, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
+        f"run {run}: {events} events, wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS "
         f"{peak_mb:.0f} MB; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
