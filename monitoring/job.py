@@ -207,7 +207,7 @@ def read_sample(
         s3_endpoint_url=settings.s3_endpoint_url,
         batch_rows=READ_BATCH_ROWS,
     )
-    sample = WindowSample(settings.sample_rows, seed=settings.calibration_seed)
+    sample = WindowSample(settings.drift_sample_rows, seed=settings.calibration_seed)
     for batch in reader:
         frames = batch.predictions()
         predicted = batch.events[batch.events[KIND] == "prediction"]

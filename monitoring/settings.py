@@ -55,7 +55,7 @@ class DriftSettings(HousingSettings):
     """Seed of the calibration, so a bundle's thresholds are reproducible."""
     calibration_dir: Path | None = None
     """Cache of calibrations per bundle; unset: ``calibration/`` beside the state file."""
-    sample_rows: int = Field(5000, ge=100)
+    drift_sample_rows: int = Field(5000, ge=100)
     """Rows kept per model version: a uniform sample of the window's rows, so memory stays flat
     whatever the window's size (docs/monitoring.md)."""
     min_rows: int = Field(300, ge=1)

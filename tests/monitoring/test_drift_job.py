@@ -366,7 +366,7 @@ def test_drift_job_counts_and_skips_events_with_unparsable_ts_or_null_version(
 def test_drift_job_judges_a_bounded_sample_when_window_exceeds_sample_rows(
     tmp_path, served, capsys
 ) -> None:
-    code, doc = _run(tmp_path, served, served["holdout"], sample_rows=500)
+    code, doc = _run(tmp_path, served, served["holdout"], drift_sample_rows=500)
     [result] = doc["versions"]
     assert (code, result["rows"], result["window_rows"], result["events"]) == (0, 500, 2000, 200)
     assert result["columns"][INCOME]["rows"] == 500
