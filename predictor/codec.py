@@ -37,7 +37,8 @@ class Columns:
 
 def _named(name: Any) -> str:
     # A client's input name as messages show it: as sent when short, else cut (shown).
-    return name if isinstance(name, str) and len(name) <= 40 and name.isprintable() else shown(name)
+    plain = isinstance(name, str) and 0 < len(name) <= 40 and name.isprintable()
+    return name if plain else shown(name)
 
 
 def _shape(shape: Any) -> str:
@@ -123,7 +124,7 @@ def decode(
     content_type = (parameters or {}).get("content_type")
     if content_type not in _CONTENT_TYPES:
         problems.append(
-            f"parameters.content_type: {shown(content_type)} not supported; send one "
+            f"parameters.content_type: {shown(content_type)} not supported, send one "
             f"input per column (content_type 'pd' or none)"
         )
     by_name: dict[str, Any] = {}
@@ -154,7 +155,7 @@ def decode(
         if not _shape_ok(inp.shape, len(values)):
             problems.append(
                 f"{name}: shape {_shape(inp.shape)} does not match its {len(values)} "
-                f"value(s); send shape [N] (or [N, 1]) with N values"
+                f"value(s), send shape [N] (or [N, 1]) with N values"
             )
             continue
         lengths[name] = len(values)
@@ -168,7 +169,7 @@ def decode(
     if rows > max_rows:
         problems.append(
             f"inputs: {rows} rows exceed the limit of {max_rows} per request "
-            f"(HOUSING_MAX_BATCH_ROWS); split the batch"
+            f"(HOUSING_MAX_BATCH_ROWS), split the batch"
         )
     if problems:
         raise SchemaError(problems)
@@ -285,7 +286,7 @@ def parse_json(raw: bytes) -> JsonRequest:
         problems.append(f"id: expected a string, got {_kind(request_id)}")
     elif isinstance(request_id, str) and len(request_id) > MAX_ID_CHARS:
         problems.append(
-            f"id: {shown(request_id)} is longer than {MAX_ID_CHARS} characters; send a shorter id"
+            f"id: {shown(request_id)} is longer than {MAX_ID_CHARS} characters, send a shorter id"
         )
     if problems:
         raise SchemaError(problems)

@@ -62,7 +62,7 @@ class BodyGuard:
         if _BINARY_HEADER in headers:
             message = (
                 "Inference-Header-Content-Length: the binary tensor extension is not supported "
-                "by this model; send the request as JSON (V2 inputs with a 'data' list)"
+                "by this model, send the request as JSON (V2 inputs with a 'data' list)"
             )
             await self._refuse(scope, receive, send, 415, message)
             return
@@ -107,7 +107,7 @@ class BodyGuard:
         got = "exceeds" if chunked else f"{size} bytes exceed"
         return (
             f"body: {got} the limit of {self.limit} bytes "
-            f"({BYTES_PER_ROW} per row of HOUSING_MAX_BATCH_ROWS plus {FIXED_BYTES}); "
+            f"({BYTES_PER_ROW} per row of HOUSING_MAX_BATCH_ROWS plus {FIXED_BYTES}), "
             "split the batch"
         )
 

@@ -24,7 +24,7 @@ from kserve.protocol.model_repository_extension import ModelRepositoryExtension
 from model.schema import shown
 
 REPOSITORY_REFUSED = (
-    "model repository {action}: refused; this server serves one verified bundle for its whole "
+    "model repository {action}: refused, this server serves one verified bundle for its whole "
     "life (roll out another bundle with housing-rollout)"
 )
 
@@ -84,7 +84,7 @@ def add_version_routes(app: FastAPI) -> None:
 
     async def unversioned(model_name: str, model_version: str) -> JSONResponse:
         message = (
-            f"model version {shown(model_version)}: versions are not addressable here; use "
+            f"model version {shown(model_version)}: versions are not addressable here, use "
             f"/v2/models/{{name}}[/ready|/infer] (each response names its model_version)"
         )
         return JSONResponse(status_code=404, content={"error": message})

@@ -23,6 +23,7 @@ from model.logging import log_config
 from predictor import errors
 from predictor.bundle_wait import wait_for_bundle
 from predictor.codec import MAX_ID_CHARS
+from predictor.drain import CountInFlight, Drain
 from predictor.event_log import EventLog
 from predictor.guard import BodyGuard, max_body_bytes
 from predictor.metrics import Metrics
@@ -117,6 +118,7 @@ def run(settings: PredictorSettings, args: argparse.Namespace) -> int:
         event_log.start()
     server = _model_server(args, settings)
     _harden_app(args, settings, model)
+    _drain_on_sigterm(server, settings)
     add_repository_routes(app)
     add_version_routes(app)
     add_infer_route(app, server.dataplane)
@@ -165,6 +167,13 @@ def _harden_app(args: argparse.Namespace, settings: PredictorSettings, model: An
         limit=max_body_bytes(settings.max_batch_rows),
         on_refused=_counter_of_refused(model),
     )
+
+
+def _drain_on_sigterm(server: ModelServer, settings: PredictorSettings) -> None:
+    """SIGTERM: not ready, keep serving until idle (predictor.drain), then uvicorn's shutdown."""
+    drain = Drain(server.dataplane, max_seconds=settings.drain_seconds)
+    app.add_middleware(CountInFlight, drain=drain)  # outermost: counts every request
+    app.router.on_startup.append(drain.install)
 
 
 def _event_log(settings: PredictorSettings, metrics: Metrics, version: str) -> EventLog | None:

@@ -15,7 +15,14 @@ from model import cli
 from model.settings import HousingSettings
 
 # Flags we add, spelt like KServe's (--model_dir); --model_name is KServe's own.
-_OWN_FLAGS = ("model_dir", "max_batch_rows", "events_uri", "events_queue_size", "log_level")
+_OWN_FLAGS = (
+    "model_dir",
+    "max_batch_rows",
+    "events_uri",
+    "events_queue_size",
+    "drain_seconds",
+    "log_level",
+)
 
 
 class PredictorSettings(HousingSettings):
@@ -33,6 +40,8 @@ class PredictorSettings(HousingSettings):
     """Local request logging: an event store directory; unset turns it off."""
     events_queue_size: int = Field(10_000, ge=1)
     """Requests buffered for the event writer thread; when full, new events are dropped."""
+    drain_seconds: float = Field(15, ge=0)
+    """After SIGTERM: not ready, but serving until idle for 1 s, at most this long."""
 
 
 def build_parser(kserve_parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

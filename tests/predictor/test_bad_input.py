@@ -140,7 +140,7 @@ def test_infer_returns_400_naming_limit_when_batch_above_row_limit(server, rows)
     big = v2_request(pd.concat([rows, rows]).head(MAX_ROWS + 1))
     assert error_of(server.infer(big)) == (
         f"inputs: {MAX_ROWS + 1} rows exceed the limit of {MAX_ROWS} per request "
-        "(HOUSING_MAX_BATCH_ROWS); split the batch"
+        "(HOUSING_MAX_BATCH_ROWS), split the batch"
     )
 
 

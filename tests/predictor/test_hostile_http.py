@@ -61,7 +61,7 @@ def test_infer_answers_body_at_limit_and_413_one_byte_past_it(server, body):
     message = error_of(post(server, padded(body, LIMIT + 1)), 413)
     assert message == (
         f"body: {LIMIT + 1} bytes exceed the limit of {LIMIT} bytes ({BYTES_PER_ROW} per row "
-        f"of HOUSING_MAX_BATCH_ROWS plus {FIXED_BYTES}); split the batch"
+        f"of HOUSING_MAX_BATCH_ROWS plus {FIXED_BYTES}), split the batch"
     )
 
 
@@ -206,7 +206,7 @@ def test_infer_echoes_id_up_to_256_characters_and_refuses_longer(server, body):
     message = error_of(server.infer({**body, "id": "i" * 257}))
     assert (
         message
-        == f"id: {'i' * 40!r}… (257 characters) is longer than 256 characters; send a shorter id"
+        == f"id: {'i' * 40!r}… (257 characters) is longer than 256 characters, send a shorter id"
     )
 
 
