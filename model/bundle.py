@@ -21,12 +21,21 @@ from typing import Any, Literal
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sklearn
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from model.digest import sha256_of
 from model.errors import BundleError
 from model.intervals import ConformalInterval
+from model.paths import check_relative, check_version
 from model.schema import CATEGORICAL, NUMERIC, TARGET
 
 FORMAT_VERSION = "1.0"
@@ -95,6 +104,37 @@ class Manifest(_Strict):
     interval: dict[str, float] | None = None
     files: dict[str, str]
 
+    @field_validator("model_version")
+    @classmethod
+    def _plain_version(cls, value: str) -> str:
+        try:  # it names directories (bundle, reports): never a path
+            return check_version(value)
+        except BundleError as e:
+            raise ValueError(str(e)) from e
+
+    @field_validator("files")
+    @classmethod
+    def _files_inside(cls, value: dict[str, str]) -> dict[str, str]:
+        try:
+            for rel in value:
+                check_relative(rel)
+        except BundleError as e:
+            raise ValueError(f"files: {e}") from e
+        return value
+
+    @model_validator(mode="after")
+    def _interval_declared(self) -> Manifest:
+        """The manifest says whether the bundle has intervals, and the file must match that."""
+        outputs = {o.name for o in self.outputs}
+        declared = self.interval is not None or bool({LOWER, UPPER} & outputs)
+        if declared != (INTERVAL in self.files):
+            says = "declares" if declared else "does not declare"
+            listed = "does not list" if declared else "lists"
+            raise ValueError(
+                f"the manifest {says} intervals (interval, outputs) but {listed} {INTERVAL}"
+            )
+        return self
+
 
 def default_inputs() -> list[TensorSpec]:
     """One V2 input per raw column: FP64 for numbers, BYTES for the category."""
@@ -140,13 +180,28 @@ class Bundle:
         return self.manifest.model_version
 
     def reference(self) -> pd.DataFrame:
-        """The drift reference: training rows (raw columns, target, prediction)."""
-        return pd.read_parquet(self.path / REFERENCE)
+        """The drift reference: training rows (raw columns, target, prediction).
+
+        Raises:
+            BundleError: the file is not readable Parquet (its sha256 can still match the
+                manifest when the bundle was written broken or the manifest was edited).
+        """
+        try:
+            return pd.read_parquet(self.path / REFERENCE)
+        except (OSError, ValueError, pa.ArrowException) as e:
+            raise BundleError(f"{self.path / REFERENCE}: not a readable Parquet file: {e}") from e
 
 
 def file_digest(path: Path) -> str:
     """``sha256:<hex>`` of a file."""
     return f"sha256:{sha256_of(path)}"
+
+
+def _symlinks(root: Path) -> list[Path]:
+    found = []
+    for parent, dirs, files in os.walk(root, followlinks=False):
+        found += [Path(parent, n) for n in [*dirs, *files] if os.path.islink(Path(parent, n))]
+    return sorted(found)
 
 
 def _all_files(root: Path) -> list[Path]:
@@ -220,10 +275,17 @@ def read_manifest(path: Path) -> Manifest:
         BundleError: no manifest, invalid manifest, or a format version this code cannot read.
     """
     file = path / MANIFEST
+    if file.is_symlink():
+        raise BundleError(f"{file}: a symlink; a bundle holds only regular files")
     if not file.is_file():
         raise BundleError(f"{path}: not a model bundle (no {MANIFEST})")
     try:
         manifest = Manifest.model_validate(json.loads(file.read_text()))
+    except ValidationError as e:  # one line, every problem, each named by its field
+        problems = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'manifest'}: {err['msg']}" for err in e.errors()
+        )
+        raise BundleError(f"{file}: invalid manifest: {problems}") from e
     except ValueError as e:
         raise BundleError(f"{file}: invalid manifest: {e}") from e
     major = manifest.format_version.split(".")[0]
@@ -241,7 +303,13 @@ def verify_files(path: Path, manifest: Manifest) -> None:
     Raises:
         BundleError: naming each missing, changed or unexpected file.
     """
-    problems = []
+    problems = [
+        f"{link.relative_to(path).as_posix()}: a symlink (to {os.readlink(link)}); "
+        "a bundle holds only regular files"
+        for link in _symlinks(path)
+    ]
+    if problems:  # never hash or open through a link: it may point anywhere
+        raise BundleError(f"{path}: bundle failed verification: " + "; ".join(problems))
     for rel, expected in manifest.files.items():
         file = path / rel
         if not file.is_file():

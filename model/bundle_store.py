@@ -7,15 +7,12 @@ so a cached copy with its manifest is final.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from model import s3
 from model.bundle import MANIFEST
-from model.errors import BundleError
-
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+from model.paths import check_version
 
 
 def local_bundle(bundles_uri: str, version: str, cache: Path, endpoint_url: str | None) -> Path:
@@ -30,8 +27,7 @@ def local_bundle(bundles_uri: str, version: str, cache: Path, endpoint_url: str 
         BundleError: ``version`` is not a plain bundle name (it may come from event lines).
         PublishError: the S3 download failed.
     """
-    if not _VERSION.match(version):  # never let a name from outside walk the tree
-        raise BundleError(f"model_version {version!r} is not a valid bundle name")
+    check_version(version)  # never let a name from outside walk the tree
     if not s3.is_s3(bundles_uri):
         return Path(bundles_uri) / version
     target = cache / version

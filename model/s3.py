@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import PublishError
+from model.paths import inside
 
 SCHEME = "s3://"
 
@@ -118,12 +119,12 @@ def download_tree(s3: Any, uri: str, dest: Path) -> Path:
         if not keys:
             raise PublishError(f"{uri}: no objects under this prefix")
         for key in keys:
-            target = dest / key[len(prefix) + 1 :]
+            target = inside(dest, key[len(prefix) + 1 :])  # a key may hold "../"
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, key, str(target))
     except PublishError:
         raise
-    except Exception as e:
+    except Exception as e:  # BundleError from inside() too: a bad key means a bad download
         raise PublishError(f"download of {uri} failed: {e}") from e
     return dest
 

@@ -14,6 +14,7 @@ from model import s3
 from model.bundle import Bundle, load_bundle
 from model.bundle_store import local_bundle
 from model.errors import BundleError, PublishError
+from model.paths import check_version
 
 PVC = "pvc://"
 
@@ -44,6 +45,7 @@ def resolve(
     local = Path(name)
     if not uri.startswith(PVC) and local.is_dir():
         return local
+    check_version(name)  # from here on it is joined to the bundles root: never let it walk out
     if bundles_root:
         if s3.is_s3(bundles_root):
             return resolve(

@@ -1,9 +1,19 @@
 import json
+import os
 import shutil
 
 import pytest
 
-from model.bundle import MANIFEST, PIPELINE, load_bundle, read_manifest, write_bundle
+from model.bundle import (
+    INTERVAL,
+    MANIFEST,
+    PIPELINE,
+    REFERENCE,
+    file_digest,
+    load_bundle,
+    read_manifest,
+    write_bundle,
+)
 from model.errors import BundleError
 from model.schema import CATEGORICAL, NUMERIC
 
@@ -108,8 +118,91 @@ def test_load_bundle_refuses_when_pickled_pipeline_no_longer_runs(tiny_bundle, t
         tmp_path,
         manifest_fields=fields,
         pipeline=bundle.pipeline,
-        interval=None,
+        interval=bundle.interval,
         reference=bundle.reference(),
     )
     with pytest.raises(BundleError, match="does not run with this code"):
         load_bundle(tmp_path / bundle.version)
+
+
+@pytest.mark.parametrize("version", ["../../outside", "a/b", "..", ".tmp-x", "x" * 129, ""])
+def test_read_manifest_refuses_when_model_version_is_not_a_plain_name(bundle_copy, version):
+    """The version names report directories (rollout compare): ``../`` would write outside."""
+    _edit_manifest(bundle_copy, model_version=version)
+    with pytest.raises(BundleError, match=r"invalid manifest.*not a valid bundle name"):
+        read_manifest(bundle_copy)
+
+
+def test_read_manifest_accepts_model_version_at_the_length_limit(bundle_copy):
+    _edit_manifest(bundle_copy, model_version="v" * 128)
+    assert read_manifest(bundle_copy).model_version == "v" * 128
+
+
+@pytest.mark.parametrize("rel", ["../outside.joblib", "/etc/passwd", "report/../../x", "a//b"])
+def test_read_manifest_refuses_when_a_listed_file_leaves_the_bundle(bundle_copy, rel):
+    data = json.loads((bundle_copy / MANIFEST).read_text())
+    data["files"][rel] = data["files"][PIPELINE]
+    (bundle_copy / MANIFEST).write_text(json.dumps(data))
+    with pytest.raises(BundleError, match=r"invalid manifest.*not a relative path inside"):
+        read_manifest(bundle_copy)
+
+
+def test_load_bundle_refuses_when_a_file_is_a_symlink_pointing_outside(bundle_copy, tmp_path):
+    outside = tmp_path / "elsewhere.joblib"
+    shutil.copy(bundle_copy / PIPELINE, outside)  # same bytes: the sha256 still matches
+    (bundle_copy / PIPELINE).unlink()
+    os.symlink(outside, bundle_copy / PIPELINE)
+    with pytest.raises(BundleError, match=r"pipeline.joblib: a symlink \(to .*elsewhere.joblib"):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_refuses_when_a_directory_is_a_symlink(bundle_copy, tmp_path):
+    shutil.move(bundle_copy / "report", tmp_path / "report")
+    os.symlink(tmp_path / "report", bundle_copy / "report")
+    with pytest.raises(BundleError, match=r"report: a symlink"):
+        load_bundle(bundle_copy)
+
+
+def test_read_manifest_refuses_when_the_manifest_is_a_symlink(bundle_copy, tmp_path):
+    shutil.move(bundle_copy / MANIFEST, tmp_path / MANIFEST)
+    os.symlink(tmp_path / MANIFEST, bundle_copy / MANIFEST)
+    with pytest.raises(BundleError, match=r"manifest.json: a symlink"):
+        read_manifest(bundle_copy)
+
+
+def _replace_file(bundle, rel, data):
+    (bundle / rel).write_bytes(data)
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    manifest["files"][rel] = file_digest(bundle / rel)
+    (bundle / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_load_bundle_raises_bundle_error_when_reference_is_corrupt_but_hash_matches(bundle_copy):
+    _replace_file(bundle_copy, REFERENCE, b"PAR1 this is not parquet PAR1")
+    with pytest.raises(BundleError, match=r"reference.parquet: not a readable Parquet file"):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_refuses_when_interval_file_removed_with_its_manifest_entry(bundle_copy):
+    """Removing both must not turn a bundle with intervals into one that silently has none."""
+    (bundle_copy / INTERVAL).unlink()
+    data = json.loads((bundle_copy / MANIFEST).read_text())
+    del data["files"][INTERVAL]
+    (bundle_copy / MANIFEST).write_text(json.dumps(data))
+    with pytest.raises(BundleError, match=r"declares intervals .* does not list interval.joblib"):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_refuses_when_interval_file_listed_but_not_declared(bundle_copy):
+    _edit_manifest(bundle_copy, interval=None)
+    data = json.loads((bundle_copy / MANIFEST).read_text())
+    data["outputs"] = data["outputs"][:1]
+    (bundle_copy / MANIFEST).write_text(json.dumps(data))
+    with pytest.raises(BundleError, match=r"does not declare intervals .* lists interval.joblib"):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_reports_missing_when_declared_interval_file_is_gone(bundle_copy):
+    (bundle_copy / INTERVAL).unlink()
+    with pytest.raises(BundleError, match=r"interval.joblib: missing"):
+        load_bundle(bundle_copy)

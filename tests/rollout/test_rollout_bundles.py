@@ -56,3 +56,13 @@ def test_load_downloads_and_verifies_s3_bundle_by_uri_and_by_version(bucket, tin
 def test_resolve_raises_naming_the_fix_when_bundle_is_missing(uri, root, message):
     with pytest.raises(BundleError, match=message):
         resolve(uri, bundles_root=root, s3_endpoint_url=None)
+
+
+@pytest.mark.parametrize("name", ["../elsewhere", "../../elsewhere", "sub/../../elsewhere"])
+def test_resolve_refuses_pvc_uri_that_walks_out_of_the_bundles_root(tmp_path, name):
+    root, outside = tmp_path / "bundles", tmp_path / "elsewhere"
+    root.mkdir()
+    outside.mkdir()  # a directory exists there: only the name check stops the escape
+    (root / "sub").mkdir()
+    with pytest.raises(BundleError, match="is not a valid bundle name"):
+        resolve(f"pvc://claim/{name}", bundles_root=str(root), s3_endpoint_url=None)
