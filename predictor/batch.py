@@ -21,33 +21,36 @@ from model.errors import DataError, HousingError
 from model.predict import predict
 from model.schema import RAW_COLUMNS, find_problems
 from model.settings import HousingSettings
+from predictor.csv_records import Chunk, read_chunks
 
 logger = logging.getLogger(__name__)
-HEADER_LINES = 1  # CSV line of row 0 is 2: the header is line 1
 
 
 def predict_chunk(
-    bundle: Bundle, chunk: pd.DataFrame, first_line: int, id_column: str | None, interval: bool
+    bundle: Bundle, chunk: Chunk, id_column: str | None, interval: bool
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Predictions for the chunk's valid rows and one problem row per violation."""
-    missing_id = [id_column] if id_column and id_column not in chunk.columns else []
-    if missing_id:
+    """Predictions for the chunk's valid rows and one problem row per violation.
+
+    Raises:
+        HousingError: the id column or a schema column is missing (no row can be predicted).
+    """
+    data = chunk.frame
+    if id_column and id_column not in data.columns:
         raise HousingError(
-            f"{id_column}: id column not in the input (columns: {list(chunk.columns)})"
+            f"{id_column}: id column not in the input (columns: {list(data.columns)})"
         )
-    frame, problems = find_problems(chunk.reset_index(drop=True))
+    frame, problems = find_problems(data)
     if any(p.row is None for p in problems):  # a whole column is missing: no row can be predicted
         raise HousingError("; ".join(p.message for p in problems if p.row is None))
-    bad_rows = sorted({p.row for p in problems if p.row is not None})
+    rejected = [(row, "", why) for row, why in chunk.malformed.items()] + [
+        (p.row, p.column, p.message)
+        for p in problems
+        if p.row is not None and p.row not in chunk.malformed  # its cells are placeholders
+    ]
+    bad_rows = sorted({row for row, _, _ in rejected})
     good = frame.drop(index=bad_rows)
-    lines = pd.Series(range(first_line, first_line + len(chunk)))
-    out = pd.DataFrame(
-        {
-            id_column or "line": (
-                chunk[id_column].reset_index(drop=True) if id_column else lines
-            ).drop(index=bad_rows)
-        }
-    )
+    keys = data[id_column] if id_column else pd.Series(chunk.lines, index=data.index)
+    out = pd.DataFrame({id_column or "line": keys.drop(index=bad_rows)})
     if len(good):
         for name, values in predict(bundle, good, interval=interval).items():
             out[name] = values
@@ -60,13 +63,27 @@ def predict_chunk(
         )
     errors = pd.DataFrame(
         [
-            {"line": first_line + p.row, "column": p.column, "problem": p.message}
-            for p in problems
-            if p.row is not None
+            {"line": chunk.lines[row], "column": column, "problem": message}
+            for row, column, message in rejected
         ],
         columns=["line", "column", "problem"],
     )
     return out, errors
+
+
+def _write(
+    bundle: Bundle,
+    chunk: Chunk,
+    first: bool,
+    output_csv: Path,
+    errors_csv: Path,
+    id_column: str | None,
+    interval: bool,
+) -> tuple[int, int]:
+    out, errors = predict_chunk(bundle, chunk, id_column, interval)
+    out.to_csv(output_csv, mode="w" if first else "a", header=first, index=False)
+    errors.to_csv(errors_csv, mode="w" if first else "a", header=first, index=False)
+    return len(out), int(errors["line"].nunique())
 
 
 def run(
@@ -78,25 +95,23 @@ def run(
     interval: bool,
     chunk_rows: int = 100_000,
 ) -> int:
-    """Predict ``input_csv`` in chunks; returns the exit code (0, or 2 if any row was bad)."""
+    """Predict ``input_csv`` in chunks; returns the exit code (0, or 2 if any row was bad).
+
+    Raises:
+        HousingError: bad bundle, or an input that is not a readable CSV with the schema columns.
+    """
     bundle = load_bundle(bundle_dir)
-    done = bad = 0
-    first_line = HEADER_LINES + 1
-    dtypes = {c: str for c in ([id_column] if id_column else [])}
+    header, chunks = read_chunks(input_csv, chunk_rows, id_column)
+    no_rows = Chunk(pd.DataFrame(columns=header, dtype=object), [])  # header-only: empty outputs
     with threadpool_limits(1):  # OpenMP threads oversubscribe small machines; measured, see bench/
-        reader = pd.read_csv(
-            input_csv,
-            chunksize=chunk_rows,
-            dtype=dtypes,
-            keep_default_na=True,
-            skipinitialspace=True,
-        )
-        for i, chunk in enumerate(reader):
-            out, errors = predict_chunk(bundle, chunk, first_line, id_column, interval)
-            out.to_csv(output_csv, mode="w" if i == 0 else "a", header=i == 0, index=False)
-            errors.to_csv(errors_csv, mode="w" if i == 0 else "a", header=i == 0, index=False)
-            done, bad = done + len(out), bad + errors["line"].nunique()
-            first_line += len(chunk)
+        done = bad = 0
+        for i, chunk in enumerate(chunks):
+            rows, rejected = _write(
+                bundle, chunk, i == 0, output_csv, errors_csv, id_column, interval
+            )
+            done, bad = done + rows, bad + rejected
+        if not done + bad:
+            _write(bundle, no_rows, True, output_csv, errors_csv, id_column, interval)
     logger.info(
         "batch_done", extra={"model_version": bundle.version, "rows": done, "bad_rows": bad}
     )
@@ -122,7 +137,7 @@ def _job(_: HousingSettings, a: argparse.Namespace) -> int:
     errors = a.errors or a.output.with_suffix(".errors.csv")
     try:
         return run(a.bundle, a.input, a.output, errors, a.id_column, a.interval)
-    except (OSError, pd.errors.ParserError) as e:  # unreadable input or unwritable output
+    except OSError as e:  # unreadable input or unwritable output
         raise DataError(str(e)) from e
 
 
