@@ -37,6 +37,7 @@ from model.errors import BundleError
 from model.intervals import ConformalInterval
 from model.paths import check_relative, check_version
 from model.schema import CATEGORICAL, NUMERIC, TARGET
+from model.signing import SIGNATURE, BundleKeys, signature_file, verify
 
 FORMAT_VERSION = "1.0"
 MANIFEST = "manifest.json"
@@ -205,7 +206,8 @@ def _symlinks(root: Path) -> list[Path]:
 
 
 def _all_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
+    own = {root / MANIFEST, root / SIGNATURE}  # the manifest cannot list itself or its signature
+    return sorted(p for p in root.rglob("*") if p.is_file() and p not in own)
 
 
 def write_bundle(
@@ -216,6 +218,7 @@ def write_bundle(
     interval: ConformalInterval | None,
     reference: pd.DataFrame,
     extra_files: Mapping[str, bytes] | None = None,
+    keys: BundleKeys | None = None,
 ) -> Manifest:
     """Write a complete bundle to ``root/<model_version>`` atomically.
 
@@ -225,13 +228,16 @@ def write_bundle(
         pipeline: the fitted Pipeline. interval: the calibrated interval models, if any.
         reference: the drift reference frame.
         extra_files: more files by relative path (the evaluation report and its plots).
+        keys: signs the manifest when it has a signing key (default: HOUSING_BUNDLE_SIGNING_KEY).
 
     Returns:
         The manifest written.
 
     Raises:
-        BundleError: a bundle of that version already exists (bundles are immutable).
+        BundleError: a bundle of that version already exists (bundles are immutable), or the
+            configured signing key is unusable.
     """
+    signing = (keys or BundleKeys.from_settings()).signing
     version = manifest_fields["model_version"]
     final = root / version
     if final.exists():
@@ -250,7 +256,10 @@ def write_bundle(
             (tmp / rel).write_bytes(data)
         files = {p.relative_to(tmp).as_posix(): file_digest(p) for p in _all_files(tmp)}
         manifest = Manifest(**manifest_fields, files=files)
-        (tmp / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n")
+        text = (manifest.model_dump_json(indent=2) + "\n").encode()
+        (tmp / MANIFEST).write_bytes(text)
+        if signing is not None:
+            (tmp / SIGNATURE).write_bytes(signature_file(text, signing))
         for p in [tmp, *tmp.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)  # mkdtemp makes 0700; others must read it
         os.rename(tmp, final)  # atomic on one filesystem; fails rather than replace a bundle
@@ -271,16 +280,27 @@ def point_latest(root: Path, version: str) -> None:
 def read_manifest(path: Path) -> Manifest:
     """Parse and check ``manifest.json`` of the bundle at ``path`` (nothing is unpickled).
 
+    The signature is not checked here: ``load_bundle`` does that before it unpickles.
+
     Raises:
         BundleError: no manifest, invalid manifest, or a format version this code cannot read.
     """
+    return _parse_manifest(path, _manifest_bytes(path))
+
+
+def _manifest_bytes(path: Path) -> bytes:
     file = path / MANIFEST
     if file.is_symlink():
         raise BundleError(f"{file}: a symlink; a bundle holds only regular files")
     if not file.is_file():
         raise BundleError(f"{path}: not a model bundle (no {MANIFEST})")
+    return file.read_bytes()
+
+
+def _parse_manifest(path: Path, data: bytes) -> Manifest:
+    file = path / MANIFEST
     try:
-        manifest = Manifest.model_validate(json.loads(file.read_text()))
+        manifest = Manifest.model_validate(json.loads(data))
     except ValidationError as e:  # one line, every problem, each named by its field
         problems = "; ".join(
             f"{'.'.join(map(str, err['loc'])) or 'manifest'}: {err['msg']}" for err in e.errors()
@@ -328,17 +348,27 @@ def verify_files(path: Path, manifest: Manifest) -> None:
         raise BundleError(f"{path}: bundle failed verification: " + "; ".join(problems))
 
 
-def load_bundle(path: Path | str) -> Bundle:
+def load_bundle(path: Path | str, keys: BundleKeys | None = None) -> Bundle:
     """Verify and load a bundle directory (a ``latest`` symlink is followed).
 
+    Args:
+        path: the bundle directory.
+        keys: with a verification key, the manifest must carry its valid signature (default:
+            HOUSING_BUNDLE_VERIFY_KEY from the environment).
+
     Raises:
-        BundleError: missing, tampered, unsupported format, or trained under another
-            scikit-learn version (pickles are only safe within one version).
+        BundleError: missing, unsigned or wrongly signed (when a key is configured), tampered,
+            unsupported format, or trained under another scikit-learn version (pickles are
+            only safe within one version).
     """
     path = Path(path).resolve()
     if not path.is_dir():
         raise BundleError(f"{path}: no such bundle directory")
-    manifest = read_manifest(path)
+    key = (keys or BundleKeys.from_settings()).verify
+    data = _manifest_bytes(path)
+    if key is not None:  # authenticate the exact bytes parsed below, before anything is unpickled
+        verify(path, data, key)
+    manifest = _parse_manifest(path, data)
     if manifest.code.sklearn != sklearn.__version__:
         raise BundleError(
             f"{path}: trained with scikit-learn {manifest.code.sklearn}, this process "

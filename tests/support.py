@@ -20,11 +20,16 @@ AWS_ENV = {
 
 
 def run_training(
-    housing_csv: Path, uri: str | Path, *extra: str, git_sha: str = "testsha0000"
+    housing_csv: Path,
+    uri: str | Path,
+    *extra: str,
+    git_sha: str = "testsha0000",
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``housing-train`` in a subprocess, publishing to ``uri``."""
+    """Run the real ``housing-train`` in a subprocess, publishing to ``uri`` (``env``: added)."""
     cmd = [sys.executable, "-m", "training", "--data", str(housing_csv), "--publish-uri", str(uri)]
-    env = {**os.environ, "HOUSING_GIT_SHA": git_sha} if git_sha else None
+    sha = {"HOUSING_GIT_SHA": git_sha} if git_sha else {}
+    env = {**os.environ, **sha, **(env or {})} if sha or env else None
     return subprocess.run(
         [*cmd, *extra], cwd=REPO, capture_output=True, text=True, timeout=600, env=env
     )
