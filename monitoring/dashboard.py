@@ -1,10 +1,17 @@
-"""``housing-dashboard``: serve the Evidently workspace with Evidently's own UI (port 8000)."""
+"""``housing-dashboard``: serve the Evidently workspace with Evidently's own UI (port 8000).
+
+Read-only to clients unless ``HOUSING_DASHBOARD_TOKEN`` is set: Evidently guards every route that
+changes the workspace (projects, dashboards, snapshots, datasets, artifacts, prompts) with its
+token check, so the server always runs with a token, a random one nobody knows when none is
+configured. The drift job writes the workspace directory directly and needs no token.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 
@@ -13,6 +20,8 @@ from model.errors import ConfigError
 from monitoring.settings import DashboardSettings
 
 _FLAGS = {"workspace": "--workspace", "dashboard_host": "--host", "dashboard_port": "--port"}
+# Header Evidently's token check reads (evidently/ui/service/security/token.py, 0.7.23).
+TOKEN_HEADER = "evidently-secret"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,19 +35,26 @@ def _serve(settings: DashboardSettings, _: argparse.Namespace) -> int:
         raise ConfigError(
             f"workspace: {settings.workspace} is a remote UI already; open that URL instead"
         )
-    from evidently.ui.service.app import run_local
+    from evidently.ui.service.app import get_config, run
 
+    token = settings.dashboard_token
     os.makedirs(settings.workspace, exist_ok=True)
     logging.getLogger(__name__).info(
         "dashboard_serving",
         extra={
             "url": f"http://{settings.dashboard_host}:{settings.dashboard_port}/",
             "workspace": settings.workspace,
+            "writes": f"token in header {TOKEN_HEADER}" if token else "refused (read-only)",
         },
     )
-    run_local(
-        host=settings.dashboard_host, port=settings.dashboard_port, workspace=settings.workspace
+    config = get_config(
+        host=settings.dashboard_host,
+        port=settings.dashboard_port,
+        workspace=settings.workspace,
+        # Explicit, so EVIDENTLY_SECRET in the environment cannot open writes by accident.
+        secret=token.get_secret_value() if token else secrets.token_urlsafe(32),
     )
+    run(config)
     return 0
 
 

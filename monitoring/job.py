@@ -170,7 +170,10 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
             )
             continue
         if snapshot is not None:
-            workspace = workspace or open_workspace(settings.workspace)
+            token = settings.dashboard_token
+            workspace = workspace or open_workspace(
+                settings.workspace, token and token.get_secret_value()
+            )
             project = project or project_for(workspace, settings.project, gated_columns(settings))
             result.report_html = _publish(snapshot, result, settings, stamp)
             workspace.add_run(project.id, snapshot)

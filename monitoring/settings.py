@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from model.schema import CATEGORICAL, INCOME, LATITUDE, LONGITUDE, RAW_COLUMNS
 from model.settings import HousingSettings
@@ -27,6 +27,8 @@ class DriftSettings(HousingSettings):
     """Where bundles downloaded from S3 are kept (bundles never change: never refreshed)."""
     workspace: str = "artifacts/workspace"
     """Evidently workspace directory, or the http(s):// URL of a remote Evidently UI."""
+    dashboard_token: SecretStr | None = None
+    """Write token of a remote Evidently UI (its own HOUSING_DASHBOARD_TOKEN); unused locally."""
     reports_dir: Path = Path("artifacts/reports/drift")
     """Standalone HTML and JSON reports, one pair per model version and run."""
     state_file: Path | None = None
@@ -99,3 +101,6 @@ class DashboardSettings(HousingSettings):
     """Interface to listen on (0.0.0.0 in a pod)."""
     dashboard_port: int = Field(8000, ge=1, le=65535)
     """HTTP port (docs/contracts.md)."""
+    dashboard_token: SecretStr | None = None
+    """Token a client must send (header ``evidently-secret``) to write through the UI's API;
+    unset: the API is read-only (the drift job writes the workspace directory directly)."""

@@ -13,12 +13,13 @@ DESCRIPTION = "California-housing price model: drift and data quality of served 
 _V2 = "evidently:metric_v2:"
 
 
-def open_workspace(uri: str) -> Any:
-    """A local ``Workspace`` for a directory, a ``RemoteWorkspace`` for an http(s) URL."""
+def open_workspace(uri: str, secret: str | None = None) -> Any:
+    """A local ``Workspace`` for a directory, a ``RemoteWorkspace`` (writing with ``secret``,
+    the dashboard's token) for an http(s) URL."""
     from evidently.ui.workspace import RemoteWorkspace, Workspace
 
     if uri.startswith(("http://", "https://")):
-        return RemoteWorkspace(uri)
+        return RemoteWorkspace(uri, secret=secret)
     return Workspace(uri)
 
 
