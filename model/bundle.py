@@ -1,4 +1,4 @@
-"""The versioned model bundle: the only code that reads or writes one.
+"""The versioned model bundle: the only code that reads or writes one (with model/manifest.py).
 
 A bundle is a directory named by its model version, written under a temporary name and renamed
 into place, never changed afterwards. ``manifest.json`` lists the sha256 of every other file, and
@@ -7,164 +7,45 @@ into place, never changed afterwards. ``manifest.json`` lists the sha256 of ever
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sklearn
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
 
 from model.digest import sha256_of
 from model.errors import BundleError
 from model.intervals import ConformalInterval
-from model.paths import check_relative, check_version
-from model.schema import CATEGORICAL, NUMERIC, TARGET
+
+# The manifest's model and names, re-exported: consumers import everything bundle from here.
+from model.manifest import FORMAT_VERSION as FORMAT_VERSION
+from model.manifest import INTERVAL as INTERVAL
+from model.manifest import LATEST as LATEST
+from model.manifest import LOWER as LOWER
+from model.manifest import MANIFEST as MANIFEST
+from model.manifest import PIPELINE as PIPELINE
+from model.manifest import PREDICTION as PREDICTION
+from model.manifest import REFERENCE as REFERENCE
+from model.manifest import REFERENCE_PREDICTION as REFERENCE_PREDICTION
+from model.manifest import UPPER as UPPER
+from model.manifest import CodeInfo as CodeInfo
+from model.manifest import DataInfo as DataInfo
+from model.manifest import Manifest as Manifest
+from model.manifest import TensorSpec as TensorSpec
+from model.manifest import code_info as code_info
+from model.manifest import default_inputs as default_inputs
+from model.manifest import default_outputs as default_outputs
+from model.manifest import manifest_bytes, parse_manifest
+from model.manifest import new_model_version as new_model_version
+from model.manifest import read_manifest as read_manifest
 from model.signing import SIGNATURE, BundleKeys, signature_file, verify
-
-FORMAT_VERSION = "1.0"
-MANIFEST = "manifest.json"
-PIPELINE = "pipeline.joblib"
-INTERVAL = "interval.joblib"
-REFERENCE = "reference.parquet"
-LATEST = "latest"
-PREDICTION = TARGET
-LOWER, UPPER = f"{TARGET}_lower", f"{TARGET}_upper"
-# Column of reference.parquet holding the bundle's own prediction of each reference row.
-REFERENCE_PREDICTION = "prediction"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TensorSpec(_Strict):
-    """One V2 input or output: name, datatype and shape (-1 = any number of rows)."""
-
-    name: str
-    datatype: Literal["FP64", "BYTES"]
-    shape: list[int] = Field(default_factory=lambda: [-1])
-
-
-class CodeInfo(_Strict):
-    """What produced the bundle: our commit and the library versions that matter for unpickling."""
-
-    git_sha: str
-    python: str
-    sklearn: str
-    numpy: str
-    pandas: str
-
-
-class DataInfo(_Strict):
-    """Lineage of the training data."""
-
-    source: str
-    sha256: str
-    rows: int
-    train_rows: int
-    test_rows: int
-    split: str
-    test_size: float
-    seed: int
-    sample_rows: int | None = None
-    cv: str
-
-
-class Manifest(_Strict):
-    """Everything a consumer may know about a bundle without unpickling it."""
-
-    format_version: str = FORMAT_VERSION
-    model_name: str = "housing"
-    model_version: str
-    created_at: str
-    candidate: str
-    code: CodeInfo
-    data: DataInfo
-    inputs: list[TensorSpec]
-    outputs: list[TensorSpec]
-    feature_names: list[str]
-    metrics: dict[str, Any]
-    interval: dict[str, float] | None = None
-    files: dict[str, str]
-
-    @field_validator("model_version")
-    @classmethod
-    def _plain_version(cls, value: str) -> str:
-        try:  # it names directories (bundle, reports): never a path
-            return check_version(value)
-        except BundleError as e:
-            raise ValueError(str(e)) from e
-
-    @field_validator("files")
-    @classmethod
-    def _files_inside(cls, value: dict[str, str]) -> dict[str, str]:
-        try:
-            for rel in value:
-                check_relative(rel)
-        except BundleError as e:
-            raise ValueError(f"files: {e}") from e
-        return value
-
-    @model_validator(mode="after")
-    def _interval_declared(self) -> Manifest:
-        """The manifest says whether the bundle has intervals, and the file must match that."""
-        outputs = {o.name for o in self.outputs}
-        declared = self.interval is not None or bool({LOWER, UPPER} & outputs)
-        if declared != (INTERVAL in self.files):
-            says = "declares" if declared else "does not declare"
-            listed = "does not list" if declared else "lists"
-            raise ValueError(
-                f"the manifest {says} intervals (interval, outputs) but {listed} {INTERVAL}"
-            )
-        return self
-
-
-def default_inputs() -> list[TensorSpec]:
-    """One V2 input per raw column: FP64 for numbers, BYTES for the category."""
-    return [TensorSpec(name=c, datatype="FP64") for c in NUMERIC] + [
-        TensorSpec(name=CATEGORICAL, datatype="BYTES")
-    ]
-
-
-def default_outputs(with_interval: bool) -> list[TensorSpec]:
-    """The prediction, plus the interval bounds when the bundle has quantile models."""
-    names = [PREDICTION, LOWER, UPPER] if with_interval else [PREDICTION]
-    return [TensorSpec(name=n, datatype="FP64") for n in names]
-
-
-def code_info(git_sha: str) -> CodeInfo:
-    """Versions of the running interpreter and libraries, for the manifest."""
-    return CodeInfo(
-        git_sha=git_sha,
-        python=platform.python_version(),
-        sklearn=sklearn.__version__,
-        numpy=np.__version__,
-        pandas=pd.__version__,
-    )
-
-
-def new_model_version(git_sha: str, now: datetime | None = None) -> str:
-    """``YYYYMMDDTHHMMSSZ-<sha7>``: sorts by time, names the code."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{(git_sha or 'nogit')[:7]}"
 
 
 @dataclass
@@ -277,46 +158,6 @@ def point_latest(root: Path, version: str) -> None:
     os.replace(tmp, root / LATEST)
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Parse and check ``manifest.json`` of the bundle at ``path`` (nothing is unpickled).
-
-    The signature is not checked here: ``load_bundle`` does that before it unpickles.
-
-    Raises:
-        BundleError: no manifest, invalid manifest, or a format version this code cannot read.
-    """
-    return _parse_manifest(path, _manifest_bytes(path))
-
-
-def _manifest_bytes(path: Path) -> bytes:
-    file = path / MANIFEST
-    if file.is_symlink():
-        raise BundleError(f"{file}: a symlink; a bundle holds only regular files")
-    if not file.is_file():
-        raise BundleError(f"{path}: not a model bundle (no {MANIFEST})")
-    return file.read_bytes()
-
-
-def _parse_manifest(path: Path, data: bytes) -> Manifest:
-    file = path / MANIFEST
-    try:
-        manifest = Manifest.model_validate(json.loads(data))
-    except ValidationError as e:  # one line, every problem, each named by its field
-        problems = "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'manifest'}: {err['msg']}" for err in e.errors()
-        )
-        raise BundleError(f"{file}: invalid manifest: {problems}") from e
-    except ValueError as e:
-        raise BundleError(f"{file}: invalid manifest: {e}") from e
-    major = manifest.format_version.split(".")[0]
-    if major != FORMAT_VERSION.split(".")[0]:
-        raise BundleError(
-            f"{path}: bundle format_version {manifest.format_version} is not "
-            f"supported (this code reads {FORMAT_VERSION.split('.')[0]}.x)"
-        )
-    return manifest
-
-
 def verify_files(path: Path, manifest: Manifest) -> None:
     """Check every file the manifest lists, and that nothing unlisted was added.
 
@@ -365,10 +206,10 @@ def load_bundle(path: Path | str, keys: BundleKeys | None = None) -> Bundle:
     if not path.is_dir():
         raise BundleError(f"{path}: no such bundle directory")
     key = (keys or BundleKeys.from_settings()).verify
-    data = _manifest_bytes(path)
+    data = manifest_bytes(path)
     if key is not None:  # authenticate the exact bytes parsed below, before anything is unpickled
         verify(path, data, key)
-    manifest = _parse_manifest(path, data)
+    manifest = parse_manifest(path, data)
     if manifest.code.sklearn != sklearn.__version__:
         raise BundleError(
             f"{path}: trained with scikit-learn {manifest.code.sklearn}, this process "
