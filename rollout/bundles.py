@@ -45,8 +45,10 @@ def resolve(
     local = Path(name)
     if not uri.startswith(PVC) and local.is_dir():
         return local
-    check_version(name)  # from here on it is joined to the bundles root: never let it walk out
     if bundles_root:
+        if not uri.startswith(PVC) and "/" in name:  # a path, not a version: it does not exist
+            raise BundleError(f"{uri}: no such bundle directory")
+        check_version(name)  # joined to the bundles root below: a pvc:// name must not walk out
         if s3.is_s3(bundles_root):
             return resolve(
                 f"{bundles_root.rstrip('/')}/{name}",

@@ -66,3 +66,8 @@ def test_resolve_refuses_pvc_uri_that_walks_out_of_the_bundles_root(tmp_path, na
     (root / "sub").mkdir()
     with pytest.raises(BundleError, match="is not a valid bundle name"):
         resolve(f"pvc://claim/{name}", bundles_root=str(root), s3_endpoint_url=None)
+
+
+def test_resolve_says_no_such_directory_when_a_missing_path_is_given_with_a_root(tmp_path):
+    with pytest.raises(BundleError, match="no such bundle directory"):
+        resolve(str(tmp_path / "missing" / "v1"), bundles_root=str(tmp_path), s3_endpoint_url=None)
