@@ -22,18 +22,16 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.errors import BundleError
+from model.settings import HousingSettings
 
 SIGNATURE = "manifest.sig"
 ALGORITHM = "ed25519"
 
 
-class SigningSettings(BaseSettings):
-    """Bundle signing keys (``HOUSING_BUNDLE_*``), usually mounted from a Kubernetes Secret."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
+class SigningSettings(HousingSettings):
+    """Bundle signing keys (``HOUSING_BUNDLE_*``), read wherever bundles are written or loaded."""
 
     bundle_signing_key: SecretStr | None = None
     """PEM Ed25519 private key (PKCS#8); training signs every bundle it writes when set."""

@@ -23,6 +23,7 @@ DOC = REPO / "docs" / "contracts.md"
 START = "<!-- settings-table:start -->"
 END = "<!-- settings-table:end -->"
 PACKAGES = ("training", "predictor", "monitoring", "rollout")
+MODEL_MODULES = ("signing.py",)  # settings read by the shared core itself (bundle keys)
 _SUBCLASS = re.compile(r"^class \w+\((?:HousingSettings|DatasetSettings|\w+Settings)\):", re.M)
 
 
@@ -32,19 +33,18 @@ def settings_classes() -> list[type[Any]]:
     from model.settings import HousingSettings
 
     found: list[type[Any]] = [HousingSettings]
-    for package in PACKAGES:
-        for path in sorted((REPO / package).rglob("*.py")):
-            if not _SUBCLASS.search(path.read_text()):
-                continue
-            name = ".".join(path.relative_to(REPO).with_suffix("").parts)
-            module = importlib.import_module(name)
-            found += [
-                obj
-                for obj in vars(module).values()
-                if isinstance(obj, type)
-                and issubclass(obj, HousingSettings)
-                and obj.__module__ == name
-            ]
+    paths = [REPO / "model" / m for m in MODEL_MODULES]
+    paths += [p for package in PACKAGES for p in sorted((REPO / package).rglob("*.py"))]
+    for path in paths:
+        if not _SUBCLASS.search(path.read_text()):
+            continue
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        module = importlib.import_module(name)
+        found += [
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type) and issubclass(obj, HousingSettings) and obj.__module__ == name
+        ]
     return found
 
 
