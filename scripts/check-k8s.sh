@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of the Kubernetes packaging that are not pytest tests (tests/charts covers the rest):
 #   helm lint --strict (helm 3 and helm 4) and helm template for every charts/housing/ci/*-values.yaml,
-#   checkov on the rendered manifests, yamllint, check-jsonschema on skaffold.yaml and the kind config.
+#   checkov on the rendered manifests, yamllint, check-jsonschema on skaffold.yaml and the kind config,
+#   actionlint (with shellcheck on every `run:` block) on .github/workflows, shellcheck on the cluster scripts.
 # Needs scripts/install-k8s-tools.sh first and the dev venv (.venv). Schemas: HOUSING_K8S_SCHEMAS
 # (CI: ../shared/k8s); without it they are downloaded at the pinned tags and sha256-checked.
 set -euo pipefail
@@ -20,7 +21,7 @@ step() { printf '\n== %s\n' "$*"; }
 for tool in "${HELM}" "${HELM4}" "${CHECKOV}"; do
   [[ -x "${tool}" ]] || fail "${tool} missing: run scripts/install-k8s-tools.sh"
 done
-for tool in yamllint check-jsonschema python; do
+for tool in yamllint check-jsonschema python actionlint shellcheck; do
   [[ -x "${VENV_BIN}/${tool}" ]] || fail "${VENV_BIN}/${tool} missing: install the dev extras (.[dev])"
 done
 
@@ -54,6 +55,10 @@ schema_of() {
 }
 "${VENV_BIN}/check-jsonschema" --schemafile "$(schema_of skaffold)" skaffold.yaml
 "${VENV_BIN}/check-jsonschema" --schemafile "$(schema_of kind)" k8s/kind-cluster.yaml
+
+step "actionlint + shellcheck: .github/workflows, cluster scripts"
+PATH="${VENV_BIN}:${PATH}" "${VENV_BIN}/actionlint" .github/workflows/*.yaml
+"${VENV_BIN}/shellcheck" k8s/setup-cluster.sh scripts/check-k8s.sh scripts/install-k8s-tools.sh .github/e2e/*.sh
 
 step "values table in charts/housing/README.md"
 "${VENV_BIN}/python" tests/charts/chart_values_table.py

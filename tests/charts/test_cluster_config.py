@@ -5,7 +5,11 @@ Each test names the upstream file it encodes (repo, tag, path).
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +102,72 @@ def test_skaffold_waits_for_training_hook_longer_than_its_deadline() -> None:
         (timeout,) = [f for f in flags[command] if f.startswith("--timeout=")]
         assert int(timeout.removeprefix("--timeout=").removesuffix("m")) * 60 > deadline
     assert _skaffold()["deploy"]["helm"]["releases"][0]["wait"] is False
+
+
+SHELL_SCRIPTS = (
+    "k8s/setup-cluster.sh",
+    "scripts/check-k8s.sh",
+    "scripts/install-k8s-tools.sh",
+    ".github/e2e/v2-request.sh",
+    ".github/e2e/wait-version.sh",
+)
+
+
+def _venv_tool(name: str) -> str:
+    tool = Path(sys.executable).parent / name
+    if not tool.is_file():
+        pytest.fail(f"{tool} missing: make venv (dev extra pins it)", pytrace=False)
+    return str(tool)
+
+
+def test_workflows_pass_actionlint_with_shellcheck_on_run_blocks() -> None:
+    workflows = sorted(str(p) for p in (cs.REPO / ".github" / "workflows").glob("*.yaml"))
+    assert {Path(w).name for w in workflows} >= {"ci.yaml", "e2e-kind.yaml"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    proc = subprocess.run(
+        [_venv_tool("actionlint"), *workflows],
+        cwd=cs.REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cluster_scripts_pass_shellcheck() -> None:
+    proc = subprocess.run(
+        [_venv_tool("shellcheck"), *SHELL_SCRIPTS],
+        cwd=cs.REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ci_workflow_runs_the_readme_test_command() -> None:
+    ci = yaml.safe_load((cs.REPO / ".github" / "workflows" / "ci.yaml").read_text())
+    runs = [step.get("run", "") for job in ci["jobs"].values() for step in job["steps"]]
+    assert "make test" in runs
+    assert "make test" in (cs.REPO / "README.md").read_text()
+
+
+def test_e2e_workflow_covers_the_live_cluster_path() -> None:
+    text = (cs.REPO / ".github" / "workflows" / "e2e-kind.yaml").read_text()
+    for step in (
+        "kind create cluster --config k8s/kind-cluster.yaml",
+        "bash k8s/setup-cluster.sh",
+        "skaffold run",
+        "job/housing-train",
+        "inferenceservice/housing",
+        "/v2/models/housing/infer",
+        "helm test",
+        "housing-rollout canary 0",
+        "housing-rollout canary 20",
+        "housing-rollout promote",
+        "housing-rollout rollback",
+        "online.challenger.requests",
+        "cronjob/housing-drift",
+    ):
+        assert step in text, step
