@@ -117,25 +117,25 @@ def test_kserve_storage_download_serves_v2_when_bundle_published_to_s3(
 
 def test_kserve_storage_skips_zero_byte_objects_when_downloading(s3_server, tmp_path):
     client = s3.client(s3_server)
-    client.put_object(Bucket="models", Key="zero/v1/manifest.json", Body=b"{}")
-    client.put_object(Bucket="models", Key="zero/v1/EMPTY", Body=b"")
-    got = kserve_download(s3_server, "s3://models/zero/v1", tmp_path / "mnt")
+    client.put_object(Bucket="models", Key="ks-zero/v1/manifest.json", Body=b"{}")
+    client.put_object(Bucket="models", Key="ks-zero/v1/EMPTY", Body=b"")
+    got = kserve_download(s3_server, "s3://models/ks-zero/v1", tmp_path / "mnt")
     assert _files(got) == {"manifest.json"}  # why publish refuses zero-byte files
 
 
 def test_kserve_storage_pulls_sibling_prefix_when_version_prefixes_another(s3_server, tmp_path):
     client = s3.client(s3_server)
-    client.put_object(Bucket="models", Key="pre/v1/manifest.json", Body=b"{}")
-    client.put_object(Bucket="models", Key="pre/v1-2/manifest.json", Body=b"{}")
-    got = kserve_download(s3_server, "s3://models/pre/v1", tmp_path / "mnt")
+    client.put_object(Bucket="models", Key="ks-pre/v1/manifest.json", Body=b"{}")
+    client.put_object(Bucket="models", Key="ks-pre/v1-2/manifest.json", Body=b"{}")
+    got = kserve_download(s3_server, "s3://models/ks-pre/v1", tmp_path / "mnt")
     # no '/' delimiter: the sibling lands in the model dir; why publish refuses such versions
     assert _files(got) == {"manifest.json", "-2/manifest.json"}
 
 
 def test_kserve_storage_downloads_pointer_text_not_bundle_when_uri_is_latest(s3_server, tmp_path):
     client = s3.client(s3_server)
-    client.put_object(Bucket="models", Key="ptr/v1/manifest.json", Body=b"{}")
-    client.put_object(Bucket="models", Key="ptr/LATEST", Body=b"v1\n")
-    got = kserve_download(s3_server, "s3://models/ptr/LATEST", tmp_path / "mnt")
+    client.put_object(Bucket="models", Key="ks-ptr/v1/manifest.json", Body=b"{}")
+    client.put_object(Bucket="models", Key="ks-ptr/LATEST", Body=b"v1\n")
+    got = kserve_download(s3_server, "s3://models/ks-ptr/LATEST", tmp_path / "mnt")
     # it cannot follow the pointer: why the chart refuses s3://.../latest as a bundle URI
     assert _files(got) == {"LATEST"}
