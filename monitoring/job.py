@@ -27,6 +27,8 @@ from monitoring.drift import (
 from monitoring.references import NoBundle, load_reference
 from monitoring.sampling import WindowSample
 from monitoring.settings import DriftSettings
+from monitoring.verdicts import drift_families, push
+from monitoring.verdicts import drift_families, push
 
 logger = logging.getLogger(__name__)
 OK, BAD, DRIFT = 0, 2, 3
@@ -188,6 +190,8 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
     path.write_text(json.dumps(document, indent=2) + "\n")
     print(f"status: {document['status']}; report: {path}")
     _save_state(settings.resolved_state_file(), end)
+    if settings.pushgateway_url:
+        push(drift_families(document), settings.pushgateway_url, job="housing-drift")
     if any(e["reason"] == "bundle failed" for e in unjudged):
         return BAD
     drift = any(r.drift for r in results)

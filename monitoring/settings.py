@@ -70,6 +70,8 @@ class DriftSettings(HousingSettings):
     """Data-quality test: highest allowed share of categories outside the schema's list."""
     fail_on_drift: bool = False
     """Exit 3 when drift is found (the CronJob then shows as failed)."""
+    pushgateway_url: str | None = None
+    """Prometheus Pushgateway base URL for the verdict gauges; unset: the collector serves them."""
 
     @field_validator("key_columns")
     @classmethod
