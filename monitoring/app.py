@@ -9,17 +9,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 
 from model.events import new_writer_id, open_writer
 from monitoring.cloudevents import BadEvent, echo, parse
 from monitoring.collector import Collector
+from monitoring.feedback_http import feedback_router
 from monitoring.collector_settings import CollectorSettings
 from monitoring.pending import DeadLetters, PendingLog
+from monitoring.verdicts import LatestVerdicts, metrics_router
 
 logger = logging.getLogger(__name__)
 LIMIT_SETTING = "HOUSING_COLLECTOR_MAX_BODY_BYTES"
@@ -132,4 +136,8 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     )
     app.add_api_route("/", receive, methods=["POST"])
     app.add_api_route("/healthz", healthz, methods=["GET"])
+    app.include_router(feedback_router(settings.labels_dir))
+    app.state.registry = registry = CollectorRegistry()
+    registry.register(LatestVerdicts(Path(d) for d in settings.verdict_dirs))
+    app.include_router(metrics_router(registry))
     return app

@@ -35,3 +35,9 @@ class CollectorSettings(HousingSettings):
     collector_dedupe_window: int = Field(50_000, ge=0)
     """Recent CloudEvents (ce-id, type, body) remembered for 10 min: a resend is answered 200
     "duplicate" and not stored twice (about 200 bytes each)."""
+    labels_dir: Path = Path("artifacts/labels")
+    """Label store of ``POST /feedback`` (a PVC directory), shared with ``housing-feedback``."""
+    verdict_dirs: list[str] = Field(
+        default_factory=lambda: ["artifacts/reports/drift", "artifacts/reports/performance"]
+    )
+    """Where the drift and performance jobs write their documents; /metrics serves the newest."""

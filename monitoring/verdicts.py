@@ -16,7 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, push_to_gateway
+from fastapi import APIRouter, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    generate_latest,
+    push_to_gateway,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -173,35 +179,51 @@ def push(families: Iterable[GaugeMetricFamily], url: str, job: str, timeout: flo
         raise PushError(f"pushgateway_url: push to {url!r} failed: {e}") from e
 
 
-def latest(directory: Path, pattern: str) -> dict[str, Any] | None:
-    """The newest document matching ``pattern`` (names start with the window's end stamp)."""
-    for path in sorted(directory.glob(pattern), reverse=True):
-        try:
-            document = json.loads(path.read_text())
-        except (OSError, ValueError) as e:  # half-written or foreign: try the one before
-            logger.warning("verdict_unreadable", extra={"path": str(path), "error": str(e)})
-            continue
-        if isinstance(document, dict):
-            return document
-    return None
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as e:  # half-written or foreign: the caller tries the one before
+        logger.warning("verdict_unreadable", extra={"path": str(path), "error": str(e)})
+        return None
+    return document if isinstance(document, dict) else None
 
 
 class LatestVerdicts(Collector):
     """Serves the newest drift and performance documents' gauges, read at each scrape.
 
     Args:
-        drift_dir: where the drift job writes its documents (``HOUSING_REPORTS_DIR``).
-        performance_dir: where the performance job writes its documents.
+        directories: where the jobs write their documents (``HOUSING_VERDICT_DIRS``).
     """
 
-    def __init__(self, drift_dir: Path, performance_dir: Path) -> None:
-        self.drift_dir, self.performance_dir = drift_dir, performance_dir
+    def __init__(self, directories: Iterable[Path]) -> None:
+        self.directories = list(directories)
+
+    def _newest(self, pattern: str) -> dict[str, Any]:
+        found = sorted(
+            (p for d in self.directories for p in d.glob(pattern)),
+            key=lambda p: p.name,
+            reverse=True,
+        )
+        for path in found:
+            document = _read(path)
+            if document is not None:
+                return document
+        return {}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        drift = latest(self.drift_dir, DRIFT_GLOB)
-        performance = latest(self.performance_dir, PERFORMANCE_GLOB)
-        yield from drift_families(drift or {})
-        yield from performance_families(performance or {})
+        yield from drift_families(self._newest(DRIFT_GLOB))
+        yield from performance_families(self._newest(PERFORMANCE_GLOB))
 
     def describe(self) -> list[GaugeMetricFamily]:
         return drift_families({}) + performance_families({})
+
+
+def metrics_router(registry: CollectorRegistry) -> APIRouter:
+    """``GET /metrics`` in Prometheus' text format for ``registry``."""
+    router = APIRouter()
+
+    @router.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

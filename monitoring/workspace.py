@@ -86,3 +86,39 @@ def project_for(workspace: Any, name: str, key_columns: list[str]) -> Any:
         project.dashboard.add_panel(panel)
     logger.info("workspace_project_created", extra={"project": name, "id": str(project.id)})
     return project
+
+
+def performance_panels(version: str) -> list[Any]:
+    """RMSE, MAE and interval coverage of one model version over time (its snapshots only)."""
+    from evidently.sdk.models import PanelMetric
+    from evidently.sdk.panels import line_plot_panel
+
+    def metric(name: str, legend: str, **labels: str) -> PanelMetric:
+        return PanelMetric(
+            legend=legend,
+            metric=_V2 + name,
+            metric_labels=labels,
+            metadata={VERSION: version},
+            tags=["performance"],
+        )
+
+    return [
+        line_plot_panel(
+            f"RMSE and MAE over time: {version}",
+            size="half",
+            values=[metric("RMSE", "RMSE"), metric("MAE", "MAE", value_type="mean")],
+        ),
+        line_plot_panel(
+            f"Interval coverage over time: {version}",
+            size="half",
+            values=[metric("MeanValue", "coverage", column="in_interval")],
+        ),
+    ]
+
+
+def ensure_performance_panels(project: Any, version: str) -> None:
+    """Add the version's performance panels to the project's dashboard unless already there."""
+    titles = {p.title for p in project.dashboard.model().panels}
+    for panel in performance_panels(version):
+        if panel.title not in titles:
+            project.dashboard.add_panel(panel, tab="Performance")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -19,6 +16,7 @@ from monitoring.verdicts import (
     performance_families,
     push,
 )
+from pushgateway_stub import Recorder
 from support import free_port
 
 DRIFT = {
@@ -94,33 +92,8 @@ def test_performance_gauges_say_degraded_only_when_the_status_says_so() -> None:
     )
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, str, str]]] = []
-    status = 200
-
-    def do_PUT(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        type(self).received.append(("PUT", self.path, body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def gateway() -> Iterator[tuple[str, type[_Recorder]]]:
-    handler = type("Recorder", (_Recorder,), {"received": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", handler
-    server.shutdown()
-    server.server_close()
-
-
 def test_push_replaces_the_job_group_on_the_pushgateway_when_a_url_is_set(
-    gateway: tuple[str, type[_Recorder]],
+    gateway: tuple[str, type[Recorder]],
 ) -> None:
     url, recorder = gateway
     push(drift_families(DRIFT), url, job="housing-drift")
@@ -131,7 +104,7 @@ def test_push_replaces_the_job_group_on_the_pushgateway_when_a_url_is_set(
 
 
 def test_push_raises_push_error_naming_the_url_when_the_gateway_refuses(
-    gateway: tuple[str, type[_Recorder]],
+    gateway: tuple[str, type[Recorder]],
 ) -> None:
     url, recorder = gateway
     recorder.status = 500
@@ -146,21 +119,23 @@ def test_push_raises_push_error_when_nothing_listens() -> None:
 
 def test_latest_verdicts_serve_the_newest_documents_when_scraped(tmp_path: Path) -> None:
     registry = CollectorRegistry()
-    registry.register(LatestVerdicts(tmp_path, tmp_path))
+    registry.register(LatestVerdicts([tmp_path / "drift", tmp_path / "perf"]))
     assert "housing_drift_alarm{" not in generate_latest(registry).decode()  # nothing yet
     old = {**DRIFT, "versions": [{**DRIFT["versions"][0], "drift": False}]}
-    (tmp_path / "20261126T150000Z-summary.json").write_text(json.dumps(old))
-    (tmp_path / "20261126T160000Z-summary.json").write_text(json.dumps(DRIFT))
-    (tmp_path / "20261126T160000Z-performance.json").write_text(json.dumps(PERFORMANCE))
+    (tmp_path / "drift").mkdir()
+    (tmp_path / "perf").mkdir()
+    (tmp_path / "drift" / "20261126T150000Z-summary.json").write_text(json.dumps(old))
+    (tmp_path / "drift" / "20261126T160000Z-summary.json").write_text(json.dumps(DRIFT))
+    (tmp_path / "perf" / "20261126T160000Z-performance.json").write_text(json.dumps(PERFORMANCE))
     text = generate_latest(registry).decode()
     assert 'housing_drift_alarm{model_version="v1"} 1.0' in text
     assert 'housing_performance_degraded{model_version="v1"} 1.0' in text
-    (tmp_path / "20261126T170000Z-summary.json").write_text('{"versions": [')  # half-written
+    (tmp_path / "drift" / "20261126T170000Z-summary.json").write_text('{"versions": [')  # partial
     assert 'housing_drift_alarm{model_version="v1"} 1.0' in generate_latest(registry).decode()
 
 
 def test_drift_job_pushes_its_verdict_when_a_pushgateway_url_is_set(
-    tmp_path: Path, tiny_bundle: Path, gateway: tuple[str, type[_Recorder]]
+    tmp_path: Path, tiny_bundle: Path, gateway: tuple[str, type[Recorder]]
 ) -> None:
     from datetime import timedelta
 
@@ -190,3 +165,26 @@ def test_drift_job_pushes_its_verdict_when_a_pushgateway_url_is_set(
     assert f'housing_drift_alarm{{model_version="{bundle.version}"}} 1.0' in body
     detected = f'housing_drift_detected{{column="median_income",model_version="{bundle.version}"}}'
     assert f"{detected} 1.0" in body
+
+
+def test_collector_serves_the_verdict_gauges_on_metrics_when_no_pushgateway_is_used(
+    tmp_path: Path,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from monitoring.app import create_app
+    from monitoring.settings import CollectorSettings
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "20261126T160000Z-summary.json").write_text(json.dumps(DRIFT))
+    settings = CollectorSettings(
+        events_uri=str(tmp_path / "events"),
+        collector_pending_dir=tmp_path / "pending",
+        verdict_dirs=[reports],
+    )
+    with TestClient(create_app(settings)) as client:
+        answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert 'housing_drift_alarm{model_version="v1"} 1.0' in answer.text

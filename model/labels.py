@@ -1,0 +1,199 @@
+"""Ground truth: sale prices keyed by the V2 response's request id and the row in that request.
+
+Labels arrive late (``housing-feedback ingest``, the collector's ``POST /feedback``) and are stored
+once per key in an append-only directory of JSON lines, one file per writing process: the same
+key with the same value again is a duplicate (accepted, not stored twice), the same key with
+another value is a conflict (refused, named). Monitoring's performance report and the rollout
+compare join them to the prediction events by (request_id, row).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.events import new_writer_id
+from model.schema import TARGET, TARGET_RANGE
+
+KEY_FIELDS = ("request_id", "row")
+MAX_REQUEST_ID = 256
+MAX_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Label:
+    """One known outcome: the true price of row ``row`` of request ``request_id``."""
+
+    request_id: str
+    row: int
+    value: float
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.request_id, self.row)
+
+
+@dataclass
+class Ingested:
+    """What one ingest did with its labels; nothing is left out of these counts."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, problem lists capped at MAX_SHOWN each (the counts are complete)."""
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "conflicts": len(self.conflicts),
+            "invalid": len(self.invalid),
+            "problems": (self.invalid + self.conflicts)[:MAX_SHOWN],
+        }
+
+
+def parse(record: Mapping[str, Any], where: str) -> Label | str:
+    """A label from one record, or one message naming the field and the problem."""
+    if not isinstance(record, Mapping):
+        return f"{where}: expected an object with request_id, row and {TARGET}"
+    rid, row, value = record.get("request_id"), record.get("row"), record.get(TARGET)
+    if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid).strip():
+        return f"{where}.request_id: {rid!r} is not a non-empty string"
+    if len(str(rid)) > MAX_REQUEST_ID:
+        return f"{where}.request_id: longer than {MAX_REQUEST_ID} characters"
+    row_number = _row(row)
+    if row_number is None:
+        return f"{where}.row: {row!r} is not a row index (an integer >= 0)"
+    try:
+        number = float(value) if not isinstance(value, bool) and value not in (None, "") else None
+    except (TypeError, ValueError):
+        number = None
+    low, high = TARGET_RANGE
+    if number is None or not math.isfinite(number) or not low < number <= high:
+        return f"{where}.{TARGET}: {value!r} is not a price in ({low:g}, {high:g}]"
+    return Label(str(rid).strip(), row_number, number)
+
+
+def _row(row: Any) -> int | None:
+    if isinstance(row, bool):
+        return None
+    if isinstance(row, float):
+        return int(row) if row.is_integer() and row >= 0 else None
+    try:
+        number = int(str(row).strip())
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+class LabelStore:
+    """Labels under ``root`` as JSON lines, one file per writing process, one entry per key.
+
+    Args:
+        root: the store directory (a PVC in the cluster); created by the first ``add``.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._file = self.root / f"{new_writer_id('labels')}.jsonl"
+        self._known: dict[tuple[str, int], float] = {}
+        for label in self._read():
+            self._known.setdefault(label.key, label.value)
+
+    def _read(self) -> Iterable[Label]:
+        for file in sorted(self.root.glob("*.jsonl")):
+            with file.open(encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    try:
+                        got = parse(json.loads(line), str(file))
+                    except ValueError:
+                        continue  # a crash mid-write leaves a partial last line only
+                    if isinstance(got, Label):
+                        yield got
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def _classify(
+        self, where: str, label: Label, seen: dict[tuple[str, int], float], result: Ingested
+    ) -> bool:
+        """Count ``label`` in ``result``; True when its key is new to ``seen`` (then added)."""
+        result.received += 1
+        known = seen.get(label.key)
+        if known is None:
+            seen[label.key] = label.value
+            return True
+        if known == label.value:
+            result.duplicates += 1
+        else:
+            result.conflicts.append(
+                f"{where}: request_id {label.request_id!r} row {label.row} already has "
+                f"{TARGET} {known:g}, not {label.value:g}"
+            )
+        return False
+
+    def check(self, labels: Iterable[tuple[str, Label]]) -> Ingested:
+        """Classify labels against the store (and each other) without writing anything."""
+        result, seen = Ingested(), dict(self._known)
+        result.stored = sum(self._classify(w, x, seen, result) for w, x in labels)
+        return result
+
+    def add(self, labels: Iterable[tuple[str, Label]], source: str) -> Ingested:
+        """Store the labels whose key is new (one append and fsync); count the rest.
+
+        Args:
+            labels: (where, label) pairs; ``where`` names the record in problem messages.
+            source: where they came from (a file URI or ``http``), kept with each label.
+        """
+        result, now = Ingested(), datetime.now(UTC).isoformat()
+        new = [x for w, x in labels if self._classify(w, x, self._known, result)]
+        lines = "".join(
+            json.dumps(
+                {
+                    "request_id": x.request_id,
+                    "row": x.row,
+                    TARGET: x.value,
+                    "received_at": now,
+                    "source": source,
+                }
+            )
+            + "\n"
+            for x in new
+        )
+        if lines:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(fd, lines.encode())
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError:
+                for x in new:  # not stored: a retry must be able to store them
+                    self._known.pop(x.key, None)
+                raise
+        result.stored = len(new)
+        return result
+
+    def frame(self) -> pd.DataFrame:
+        """Every stored label: request_id, row, the price (first value stored per key)."""
+        keys = list(self._known)
+        return pd.DataFrame(
+            {
+                "request_id": [k[0] for k in keys],
+                "row": pd.Series([k[1] for k in keys], dtype="int64"),
+                TARGET: pd.Series(list(self._known.values()), dtype="float64"),
+            }
+        )
