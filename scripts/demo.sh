@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job end to end in local mode, on the same code the cluster runs.
-# data -> train -> bundle -> batch predictions -> KServe predictor -> V2 requests -> prediction
-# events -> Evidently drift report -> dashboard. Offline: HOUSING_DATA_PATH=/path/to/housing.csv.
+# data -> train -> bundle -> batch predictions -> KServe predictor -> 7 simulated days of V2
+# requests -> prediction events -> labels -> Evidently drift and performance reports per day ->
+# dashboard. Offline: HOUSING_DATA_PATH=/path/to/housing.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DO_NOT_TRACK=1 OMP_NUM_THREADS=1
@@ -61,14 +62,29 @@ CURL="curl -s -X POST http://127.0.0.1:$PORT/v2/models/housing/infer -H 'content
 echo "\$ $CURL"
 eval "$CURL"; echo
 
-step "5/6 send 200 requests (100 normal, 100 with median_income x 1.3), then the drift job"
-$BIN/python scripts/demo_traffic.py --data "$DATA" --url "http://127.0.0.1:$PORT/v2/models/housing/infer"
-for _ in $(seq 1 30); do  # the event writer is asynchronous: wait until all 201 events are on disk
+step "5/6 seven simulated days of traffic (median_income rising from day 4), labels for days 1-5"
+DAYS=${HOUSING_DEMO_DAYS:-7}
+$BIN/python scripts/demo_traffic.py --data "$DATA" --url "http://127.0.0.1:$PORT/v2/models/housing/infer" \
+  --days "$DAYS" --phases "$RUN/days.jsonl" --labels "$ART/labels.jsonl"
+want=$((DAYS * 40 + 1))
+for _ in $(seq 1 30); do  # the event writer is asynchronous: wait until every event is on disk
   n=$(cat "$ART"/events/*/*/*.jsonl 2>/dev/null | wc -l)
-  [ "$n" -ge 201 ] && break; sleep 1
+  [ "$n" -ge "$want" ] && break; sleep 1
 done
-$BIN/housing-drift --events-uri "$ART/events" --bundles-uri "$ART/bundles" --workspace "$ART/workspace" \
-  --reports-dir "$ART/reports/drift" --window-hours 1
+# Sale prices arrive later: store them (keyed by the V2 response id and row), then one drift run
+# and one performance report per simulated day, so every panel over time has a point per day.
+$BIN/housing-feedback ingest "$ART/labels.jsonl" --labels-dir "$ART/labels"
+$BIN/python -c 'import json, sys
+for line in open(sys.argv[1]): d = json.loads(line); print(d["day"], d["start"], d["end"])' "$RUN/days.jsonl" |
+while read -r day start end; do
+  echo "-- day $day: drift and performance of [$start, $end)"
+  $BIN/housing-drift --events-uri "$ART/events" --bundles-uri "$ART/bundles" --workspace "$ART/workspace" \
+    --reports-dir "$ART/reports/drift" --start "$start" --end "$end" > "$RUN/drift-day$day.json"
+  $BIN/housing-feedback report --labels-dir "$ART/labels" --events-uri "$ART/events" \
+    --bundles-uri "$ART/bundles" --workspace "$ART/workspace" --reports-dir "$ART/reports/performance" \
+    --start "$start" --end "$end" > "$RUN/performance-day$day.json"
+  $BIN/python scripts/demo_summary.py "$RUN/drift-day$day.json" "$RUN/performance-day$day.json"
+done
 
 step "6/6 Evidently dashboard on 127.0.0.1:$DASH_PORT"
 nohup $BIN/housing-dashboard --workspace "$ART/workspace" --port "$DASH_PORT" > "$RUN/dashboard.log" 2>&1 &
@@ -85,6 +101,7 @@ Done. Everything is under $ART/:
   predictor        http://127.0.0.1:$PORT/v2/models/housing  (still running; log $RUN/predictor.log)
   events           $ART/events/
   drift reports    $ART/reports/drift/
+  labels           $ART/labels/  (performance reports: $ART/reports/performance/)
   dashboard        http://127.0.0.1:$DASH_PORT/projects/$PROJECT  (still running)
 Stop the predictor and the dashboard with: make stop
 DONE

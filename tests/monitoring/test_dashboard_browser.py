@@ -1,5 +1,5 @@
-"""The dashboard in a real browser: housing-dashboard serves a workspace the drift job filled,
-headless Chromium renders the project's dashboard, the panels show the runs' data."""
+"""The dashboard in a real browser: housing-dashboard serves a workspace that a week of drift runs
+and performance reports filled, headless Chromium renders it, every panel over time has points."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
-from model.bundle import load_bundle
-from monitoring.job import run
-from monitoring.settings import DriftSettings
-from monitoring_helpers import NOW, write_window
+import history
 from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,37 +31,29 @@ FLAGS = [
     "--no-first-run",
     "--force-prefers-reduced-motion",
 ]
-PANELS = (
-    "Share of drifted columns over time",
-    "Drift score of key columns",
-    "Missing-value share per column",
-    "Prediction distribution (mean and quantiles)",
-    "Rows scored per model version",
+PANELS = (  # every "over time" panel, in page order, and its kind of chart
+    ("Share of drifted columns over time", "MuiMarkElement-root"),
+    ("Drift score of key columns", "MuiMarkElement-root"),
+    ("Missing-value share per column", "MuiMarkElement-root"),
+    ("Prediction distribution (mean and quantiles)", "MuiMarkElement-root"),
+    ("Rows scored per model version", "MuiBarElement-root"),
+    ("RMSE and MAE over time: ", "MuiMarkElement-root"),
+    ("Interval coverage over time: ", "MuiMarkElement-root"),
 )
+MIN_POINTS = 5
 
 
-def _fill_workspace(tmp: Path, bundle_dir: Path) -> str:
-    bundle = load_bundle(bundle_dir)
-    reference = bundle.reference()
-    for i in range(3):  # three hourly runs; the last one has median_income * 1.3
-        frame = reference.sample(300, random_state=i).reset_index(drop=True)
-        frame["median_income"] *= 1.3 if i == 2 else 1.0
-        start = NOW - timedelta(hours=3 - i)
-        write_window(tmp / "events", frame, version=bundle.version, ts=start + timedelta(minutes=5))
-        run(
-            DriftSettings(
-                events_uri=str(tmp / "events"),
-                bundles_uri=str(bundle_dir.parent),
-                workspace=str(tmp / "ws"),
-                reports_dir=tmp / "reports",
-                start=start.isoformat(),
-                end=(start + timedelta(hours=1)).isoformat(),
-            )
-        )
-    from evidently.ui.workspace import Workspace
-
-    [project] = Workspace(str(tmp / "ws")).list_projects()
-    return str(project.id)
+def points_per_panel(dom: str) -> dict[str, int]:
+    """Points (line marks, or bars) of each panel's first series, from the rendered DOM."""
+    starts = [dom.index(title) for title, _ in PANELS]
+    out = {}
+    for (title, mark), begin, end in zip(PANELS, starts, [*starts[1:], len(dom)], strict=True):
+        chunk = dom[begin:end]
+        if mark == "MuiMarkElement-root":  # one mark per point and series: count series 0
+            out[title] = len(re.findall(r"MuiMarkElement-series-[\w-]*id-0\b", chunk))
+        else:
+            out[title] = chunk.count(mark)
+    return out
 
 
 def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess[str]:
@@ -72,7 +62,7 @@ def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess[st
             CHROMIUM or "chromium",
             *FLAGS,
             f"--user-data-dir={tmp / 'chrome'}",
-            "--window-size=1400,2200",
+            "--window-size=1400,3000",
             "--virtual-time-budget=15000",
             *mode,
             url,
@@ -88,10 +78,10 @@ def _chromium(tmp: Path, url: str, *mode: str) -> subprocess.CompletedProcess[st
     CHROMIUM is None and not os.environ.get("CI"),
     reason="needs Debian's chromium (apt-get install chromium)",
 )
-def test_dashboard_renders_panels_with_data_when_opened_in_headless_chromium(
-    tmp_path: Path, tiny_bundle: Path
+def test_dashboard_draws_every_panel_over_time_when_a_week_of_history_is_reported(
+    tmp_path: Path, tiny_bundle: Path, housing_csv: Path
 ) -> None:
-    project_id = _fill_workspace(tmp_path, tiny_bundle)
+    project_id = history.fill(tmp_path, tiny_bundle, pd.read_csv(housing_csv))
     port = free_port()
     ui = subprocess.Popen(
         [
@@ -120,9 +110,11 @@ def test_dashboard_renders_panels_with_data_when_opened_in_headless_chromium(
     finally:
         ui.terminate()
         ui.wait(timeout=30)
-    assert all(title in dom for title in PANELS), dom[-2000:]
-    charts = re.findall(r'<svg viewBox="0 0 \d+ 350"', dom)  # one drawn chart per plot panel
-    assert len(charts) >= len(PANELS)
-    stamps = {f"{NOW - timedelta(hours=2 - i):%Y-%m-%d %H:%M:%S}" for i in range(3)}  # run ends
-    assert all(s in dom for s in stamps)  # the three runs are on the time axis
+    assert all(title in dom for title, _ in PANELS), dom[-2000:]
+    points = points_per_panel(dom)
+    assert all(n >= MIN_POINTS for n in points.values()), points
+    assert points["Rows scored per model version"] == 7  # one bar per simulated day
+    assert points["RMSE and MAE over time: "] == 5  # labels for the first five days only
+    stamps = {f"{history.DAY0 + timedelta(days=d):%Y-%m-%d} 00:00:00" for d in (1, 7)}
+    assert all(s in dom for s in stamps)  # first and last window ends are on the time axis
     assert shot.stat().st_size > 50_000  # a blank page is a few KB
