@@ -70,7 +70,8 @@ PERFORMANCE_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
 }
 ALL_GAUGES = {**DRIFT_GAUGES, **PERFORMANCE_GAUGES}
-DRIFT_GLOB, PERFORMANCE_GLOB = "*-summary.json", "*-performance.json"
+# The drift job names its document <window end>-drift.json (earlier: -summary.json).
+DRIFT_GLOBS, PERFORMANCE_GLOB = ("*-drift.json", "*-summary.json"), "*-performance.json"
 
 
 def _families(spec: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, GaugeMetricFamily]:
@@ -103,8 +104,10 @@ def drift_families(document: dict[str, Any]) -> list[GaugeMetricFamily]:
     fams = _families(DRIFT_GAUGES)
     for v in document.get("versions") or []:
         version = str(v.get("model_version", "unknown"))
-        insufficient = str(v.get("status", v.get("verdict", ""))) == "insufficient data"
-        fams["housing_drift_alarm"].add_metric([version], float(bool(v.get("drift"))))
+        verdict = str(v.get("verdict") or v.get("status") or "")
+        insufficient = verdict == "insufficient data"
+        alarm = verdict == "drift" or v.get("drift") is True
+        fams["housing_drift_alarm"].add_metric([version], float(alarm))
         fams["housing_drift_insufficient_data"].add_metric([version], float(insufficient))
         fams["housing_drift_window_rows"].add_metric([version], float(v.get("rows") or 0))
         if (share := _number(v.get("drift_share"))) is not None:
@@ -198,9 +201,9 @@ class LatestVerdicts(Collector):
     def __init__(self, directories: Iterable[Path]) -> None:
         self.directories = list(directories)
 
-    def _newest(self, pattern: str) -> dict[str, Any]:
+    def _newest(self, *patterns: str) -> dict[str, Any]:
         found = sorted(
-            (p for d in self.directories for p in d.glob(pattern)),
+            (p for d in self.directories for pattern in patterns for p in d.glob(pattern)),
             key=lambda p: p.name,
             reverse=True,
         )
@@ -211,7 +214,7 @@ class LatestVerdicts(Collector):
         return {}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield from drift_families(self._newest(DRIFT_GLOB))
+        yield from drift_families(self._newest(*DRIFT_GLOBS))
         yield from performance_families(self._newest(PERFORMANCE_GLOB))
 
     def describe(self) -> list[GaugeMetricFamily]:

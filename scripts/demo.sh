@@ -83,7 +83,7 @@ while read -r day start end; do
   $BIN/housing-feedback report --labels-dir "$ART/labels" --events-uri "$ART/events" \
     --bundles-uri "$ART/bundles" --workspace "$ART/workspace" --reports-dir "$ART/reports/performance" \
     --start "$start" --end "$end" > "$RUN/performance-day$day.json"
-  $BIN/python scripts/demo_summary.py "$RUN/drift-day$day.json" "$RUN/performance-day$day.json"
+  $BIN/python scripts/demo_summary.py "$ART/reports/drift" "$ART/reports/performance"
 done
 
 step "6/6 Evidently dashboard on 127.0.0.1:$DASH_PORT"

@@ -1,19 +1,25 @@
-"""Print one line per model version from a drift document and a performance document."""
+"""Print the newest drift and performance documents of the demo, one line per model version."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
-def main(drift_path: str, performance_path: str) -> None:
-    """Both documents as the jobs printed them (their last stdout line)."""
-    with open(drift_path) as f:
-        drift = json.loads(f.read().strip().splitlines()[-1])
-    with open(performance_path) as f:
-        performance = json.loads(f.read().strip().splitlines()[-1])
+def _newest(directory: Path, *patterns: str) -> dict:
+    found = sorted(
+        (p for pattern in patterns for p in directory.glob(pattern)), key=lambda p: p.name
+    )
+    return json.loads(found[-1].read_text()) if found else {}
+
+
+def main(drift_dir: str, performance_dir: str) -> None:
+    """The directories the drift job and ``housing-feedback report`` wrote to."""
+    drift = _newest(Path(drift_dir), "*-drift.json", "*-summary.json")
+    performance = _newest(Path(performance_dir), "*-performance.json")
     for v in drift.get("versions", []):
-        verdict = v.get("status") or ("drift" if v.get("drift") else "ok")
+        verdict = v.get("verdict") or ("drift" if v.get("drift") else "ok")
         drifted = [c for c, x in v.get("columns", {}).items() if x.get("drifted")]
         print(f"   drift: {verdict}, {v.get('rows')} rows, drifted columns {drifted}")
     for v in performance.get("versions", []):

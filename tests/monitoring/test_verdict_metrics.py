@@ -34,7 +34,8 @@ DRIFT = {
                 "latitude": {"score": 0.02, "threshold": 0.1, "drifted": False},
             },
         },
-        {"model_version": "v2", "rows": 4, "status": "insufficient data", "columns": {}},
+        {"model_version": "v2", "rows": 4, "verdict": "insufficient data", "columns": {}},
+        {"model_version": "v3", "rows": 900, "verdict": "drift", "columns": {}},
     ],
 }
 PERFORMANCE = {
@@ -72,6 +73,7 @@ def test_drift_gauges_carry_the_verdict_per_version_and_column_when_built() -> N
     assert 'housing_drift_alarm{model_version="v1"} 1.0' in text
     assert 'housing_drift_alarm{model_version="v2"} 0.0' in text  # no verdict: never pages
     assert 'housing_drift_insufficient_data{model_version="v2"} 1.0' in text
+    assert 'housing_drift_alarm{model_version="v3"} 1.0' in text  # the gate's "verdict" field
     assert 'housing_drift_detected{column="median_income",model_version="v1"} 1.0' in text
     assert 'housing_drift_detected{column="latitude",model_version="v1"} 0.0' in text
     assert 'housing_drift_score{column="median_income",model_version="v1"} 0.31' in text
@@ -125,7 +127,7 @@ def test_latest_verdicts_serve_the_newest_documents_when_scraped(tmp_path: Path)
     (tmp_path / "drift").mkdir()
     (tmp_path / "perf").mkdir()
     (tmp_path / "drift" / "20261126T150000Z-summary.json").write_text(json.dumps(old))
-    (tmp_path / "drift" / "20261126T160000Z-summary.json").write_text(json.dumps(DRIFT))
+    (tmp_path / "drift" / "20261126T160000Z-drift.json").write_text(json.dumps(DRIFT))
     (tmp_path / "perf" / "20261126T160000Z-performance.json").write_text(json.dumps(PERFORMANCE))
     text = generate_latest(registry).decode()
     assert 'housing_drift_alarm{model_version="v1"} 1.0' in text
