@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from model.settings import HousingSettings
 
 
-class FeedbackSettings(BaseSettings):
+class FeedbackSettings(HousingSettings):
     """``housing-feedback``: ingest labelled outcomes, report performance per model version."""
-
-    model_config = SettingsConfigDict(env_prefix="HOUSING_", extra="ignore")
 
     labels_dir: Path = Path("artifacts/labels")
     """Label store: a directory (PVC) of JSON lines, one entry per (request_id, row)."""
@@ -21,8 +20,6 @@ class FeedbackSettings(BaseSettings):
     """Bundles root: hold-out RMSE and promised interval coverage of each version."""
     bundle_cache: Path = Path.home() / ".cache" / "housing-kserve" / "bundles"
     """Where bundles downloaded from S3 are kept."""
-    s3_endpoint_url: str | None = None
-    """S3 endpoint for MinIO, e.g. http://minio:9000; unset means AWS."""
     workspace: str = "artifacts/workspace"
     """Evidently workspace directory (or http(s):// URL) the performance snapshots go to."""
     performance_reports_dir: Path = Path("artifacts/reports/performance")
@@ -43,5 +40,3 @@ class FeedbackSettings(BaseSettings):
     """Fewer labelled rows for a version: "insufficient data", no verdict."""
     pushgateway_url: str | None = None
     """Prometheus Pushgateway base URL for the performance gauges."""
-    log_level: str = "INFO"
-    """Log level of the JSON logs."""

@@ -20,6 +20,7 @@ SCRIPTS: dict[str, str] = tomllib.loads((REPO / "pyproject.toml").read_text())["
 VALID = {
     "housing-batch": ["--bundle", "b", "--input", "i", "--output", "o"],
     "housing-rollout": ["status"],
+    "housing-feedback": ["report"],
 }
 # One bad value per script, and the field or flag the message must name.
 BAD = {
@@ -33,6 +34,7 @@ BAD = {
     "housing-drift": (["--window-hours", "0"], "window_hours"),
     "housing-dashboard": (["--port", "0"], "dashboard_port"),
     "housing-rollout": (["canary", "ten"], "percent"),
+    "housing-feedback": (["report", "--rmse-margin", "-1"], "rmse_margin"),
 }
 
 

@@ -183,7 +183,7 @@ def test_collector_serves_the_verdict_gauges_on_metrics_when_no_pushgateway_is_u
     settings = CollectorSettings(
         events_uri=str(tmp_path / "events"),
         collector_pending_dir=tmp_path / "pending",
-        verdict_dirs=[reports],
+        verdict_dirs=[str(reports)],
     )
     with TestClient(create_app(settings)) as client:
         answer = client.get("/metrics")
