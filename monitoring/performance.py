@@ -9,87 +9,20 @@ bundle's hold-out RMSE times (1 + margin): a noisy window of a good model must n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.bundle import LOWER, PREDICTION, REFERENCE_PREDICTION, UPPER
-from model.events import PredictionEvent, partition
+from model.bundle import LOWER, UPPER
+from model.labels import HIGH, LOW, PRED, Labelled, join
 from model.schema import CATEGORICAL, RAW_COLUMNS, TARGET
 
 SEGMENT = CATEGORICAL
-# Column names of a joined frame: the served outputs and the label (TARGET) side by side.
-PRED, LOW, HIGH = REFERENCE_PREDICTION, "lower", "upper"
-
-
-@dataclass
-class Labelled:
-    """The window's events joined to the labels."""
-
-    frames: dict[str, pd.DataFrame]
-    labels_total: int
-    matched: int
-    unmatched_examples: list[str] = field(default_factory=list)
-
-    @property
-    def unmatched(self) -> int:
-        """Stored labels with no prediction row in this window (kept for a later window)."""
-        return self.labels_total - self.matched
-
-
-def _lines(root: Path, start: datetime, end: datetime) -> Iterator[str]:
-    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    while hour < end:
-        for file in sorted(partition(root, hour).glob("*.jsonl")):
-            with file.open(encoding="utf-8", errors="replace") as fh:
-                yield from (line for line in fh if line.strip())
-        hour += timedelta(hours=1)
-
-
-def join(events_root: Path, start: datetime, end: datetime, labels: pd.DataFrame) -> Labelled:
-    """Prediction rows of [start, end) that have a label, one frame per model version.
-
-    Columns: the raw inputs, ``prediction`` and, when the request asked for them, the interval
-    bounds ``lower``/``upper``, then the label ``median_house_value``.
-    """
-    known = dict(
-        zip(zip(labels["request_id"], labels["row"], strict=True), labels[TARGET], strict=True)
-    )
-    rows: dict[str, list[dict[str, Any]]] = {}
-    matched: set[tuple[str, int]] = set()
-    for line in _lines(events_root, start, end):
-        try:
-            event = PredictionEvent.from_line(line)
-        except ValueError:
-            continue  # the drift job counts malformed lines; here they simply carry no label
-        if event.kind != "prediction" or not start <= event.ts < end:
-            continue
-        for i in range(event.rows):
-            key = (event.request_id, i)
-            if key not in known or key in matched:
-                continue
-            matched.add(key)
-            row = {c: (event.inputs.get(c) or [None] * event.rows)[i] for c in RAW_COLUMNS}
-            for name, column in ((PREDICTION, PRED), (LOWER, LOW), (UPPER, HIGH)):
-                values = event.outputs.get(name)
-                row[column] = values[i] if values else None
-            row[TARGET] = known[key]
-            rows.setdefault(event.model_version, []).append(row)
-    missing = [k for k in known if k not in matched]
-    return Labelled(
-        frames={
-            v: pd.DataFrame(r).astype({PRED: float, LOW: float, HIGH: float})
-            for v, r in rows.items()
-        },
-        labels_total=len(known),
-        matched=len(matched),
-        unmatched_examples=[f"{rid}#{row}" for rid, row in missing[:10]],
-    )
+__all__ = ["HIGH", "LOW", "PRED", "Labelled", "join"]  # the join lives in model.labels
 
 
 def bootstrap_rmse(

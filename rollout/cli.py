@@ -65,6 +65,9 @@ def _compare(sub: Any) -> None:
     p.add_argument(
         "--events", dest="events_uri", help="event store: dir or s3:// (HOUSING_EVENTS_URI)"
     )
+    p.add_argument(
+        "--labels", dest="labels_dir", type=Path, help="label store (HOUSING_LABELS_DIR)"
+    )
     p.add_argument("--since", default="24h", help="events window start: 24h, 7d or ISO time")
     p.add_argument("--until", help="events window end (default now)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")

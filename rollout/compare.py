@@ -10,7 +10,7 @@ from typing import TextIO
 
 from model import s3
 from model.errors import DataError
-from rollout import bundles, evidence, online, report
+from rollout import bundles, evidence, online, online_labels, report
 from rollout.gate import GateConfig, decide
 from rollout.settings import RolloutSettings
 
@@ -82,15 +82,30 @@ def run(
             b.version,
             s3_endpoint_url=settings.s3_endpoint_url,
         )
+    online_rows = None
+    if settings.events_uri and settings.labels_dir and not s3.is_s3(settings.events_uri):
+        now = datetime.now(UTC)
+        online_rows = online_labels.collect(
+            Path(settings.events_uri),
+            settings.labels_dir,
+            parse_since(since, now),
+            parse_since(until, now) if until else now,
+            (a.version, b.version),
+            n_boot=n_boot,
+            seed=seed,
+        )
     result = report.Comparison(a, b, off, on, decide(off, on, gate), gate, n_boot, seed)
     if write_report:
         path = report.write(result, settings.reports_dir / "rollout" / f"{a.version}--{b.version}")
     if as_json:
         view = report.as_json(result)
         view["report"] = str(path) if write_report else None
+        view["online_labelled"] = [v.summary() for v in online_rows] if online_rows else None
         print(json.dumps(view, indent=2, default=str), file=out)
     else:
         print(report.table(result), file=out)
+        if online_rows:
+            print(online_labels.text(online_rows), file=out)
         if write_report:
             print(f"report: {path}", file=out)
     return result.decision.outcome.exit_code

@@ -1,0 +1,65 @@
+"""Online labelled evidence for compare: each version's RMSE on its own labelled requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from model.bundle import PREDICTION
+from model.events import EventStoreWriter, PredictionEvent
+from model.labels import Label, LabelStore
+from model.schema import RAW_COLUMNS
+from rollout.online_labels import collect, text
+
+T = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+def _serve(root: Path, version: str, truth: np.ndarray, error: float, prefix: str) -> list:
+    rng = np.random.default_rng(len(prefix))
+    events, labels = [], []
+    for n, i in enumerate(range(0, len(truth), 10)):
+        y = truth[i : i + 10]
+        pred = y + rng.normal(0, error, len(y))
+        rid = f"{prefix}-{n}"
+        events.append(
+            PredictionEvent(
+                ts=T,
+                request_id=rid,
+                model_version=version,
+                inputs={c: [1.0] * len(y) for c in RAW_COLUMNS},
+                outputs={PREDICTION: pred.tolist()},
+            )
+        )
+        labels += [("t", Label(rid, j, float(v))) for j, v in enumerate(y)]
+    EventStoreWriter(root, prefix).write(events)
+    return labels
+
+
+def test_collect_gives_each_version_its_rmse_when_both_served_labelled_rows(
+    tmp_path: Path,
+) -> None:
+    truth = np.random.default_rng(0).uniform(1e5, 5e5, 400)
+    store = LabelStore(tmp_path / "labels")
+    store.add(_serve(tmp_path / "events", "champ", truth[:200], 40_000, "a"), "t")
+    store.add(_serve(tmp_path / "events", "chall", truth[200:], 60_000, "b"), "t")
+    window = (T - timedelta(hours=1), T + timedelta(hours=1))
+    result = collect(tmp_path / "events", tmp_path / "labels", *window, ("champ", "chall"))
+    assert result is not None
+    champ, chall = result
+    assert (champ.rows, chall.rows) == (200, 200)
+    assert champ.rmse and chall.rmse
+    assert champ.rmse.low < champ.rmse.value < champ.rmse.high < chall.rmse.low  # clearly apart
+    assert "champion   champ: 200 labelled rows, RMSE" in text(result)
+
+
+def test_collect_makes_no_claim_below_min_rows_and_none_without_labels(tmp_path: Path) -> None:
+    window = (T - timedelta(hours=1), T + timedelta(hours=1))
+    assert collect(tmp_path / "events", tmp_path / "labels", *window, ("a", "b")) is None
+    truth = np.full(20, 2e5)
+    LabelStore(tmp_path / "labels").add(_serve(tmp_path / "events", "a", truth, 1e4, "x"), "t")
+    result = collect(tmp_path / "events", tmp_path / "labels", *window, ("a", "b"))
+    assert result is not None
+    assert (result[0].rows, result[0].rmse, result[1].rows) == (20, None, 0)
+    assert "too few labelled rows" in text(result)
