@@ -72,7 +72,7 @@ def test_chart_grafana_configmap_carries_the_sidecar_label_when_rendered(helm: s
 
 def test_chart_drift_cronjob_gets_the_pushgateway_url_only_when_set(helm: str) -> None:
     def env(docs: list[dict[str, Any]]) -> dict[str, str]:
-        [job] = _kind(docs, "CronJob")
+        [job] = [d for d in _kind(docs, "CronJob") if d["metadata"]["name"].endswith("-drift")]
         [c] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         return {e["name"]: e.get("value", "") for e in c["env"]}
 
@@ -80,3 +80,22 @@ def test_chart_drift_cronjob_gets_the_pushgateway_url_only_when_set(helm: str) -
     url = "http://pushgateway.monitoring:9091"
     set_ = _render(helm, "--set", f"drift.pushgatewayUrl={url}")
     assert env(set_)["HOUSING_PUSHGATEWAY_URL"] == url
+
+
+def test_chart_performance_cronjob_runs_the_report_on_the_label_store_only_when_enabled(
+    helm: str,
+) -> None:
+    docs = _render(helm, "--set", "performance.enabled=true", "--set", "performance.rmseMargin=1")
+    [job] = [d for d in _kind(docs, "CronJob") if d["metadata"]["name"].endswith("-performance")]
+    [c] = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert c["command"] == ["housing-feedback", "report"]
+    assert env["HOUSING_RMSE_MARGIN"] == "1"
+    assert env["HOUSING_LABELS_DIR"].startswith("/data/events/")  # where POST /feedback writes
+    [collector] = [
+        d for d in _kind(docs, "Deployment") if d["metadata"]["name"].endswith("-collector")
+    ]
+    [cc] = collector["spec"]["template"]["spec"]["containers"]
+    assert {"name": "HOUSING_LABELS_DIR", "value": env["HOUSING_LABELS_DIR"]} in cc["env"]
+    off = _render(helm)  # off by default: it needs a label feed
+    assert not [d for d in _kind(off, "CronJob") if d["metadata"]["name"].endswith("-performance")]
