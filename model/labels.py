@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 
-from model.bundle import LOWER, PREDICTION, REFERENCE_PREDICTION, UPPER
 from model.events import PredictionEvent, new_writer_id, partition
 from model.schema import RAW_COLUMNS, TARGET, TARGET_RANGE
 
@@ -201,7 +200,7 @@ class LabelStore:
 
 
 # Column names of a joined frame: the served outputs and the label (TARGET) side by side.
-PRED, LOW, HIGH = REFERENCE_PREDICTION, "lower", "upper"
+PRED, LOW, HIGH = "prediction", "lower", "upper"
 
 
 @dataclass
@@ -234,6 +233,8 @@ def join(events_root: Path, start: datetime, end: datetime, labels: pd.DataFrame
     Columns: the raw inputs, ``prediction`` and, when the request asked for them, the interval
     bounds ``lower``/``upper``, then the label ``median_house_value``.
     """
+    from model.bundle import LOWER, PREDICTION, UPPER  # sklearn: not for the collector's import
+
     known = dict(
         zip(zip(labels["request_id"], labels["row"], strict=True), labels[TARGET], strict=True)
     )
