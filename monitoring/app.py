@@ -20,8 +20,8 @@ from prometheus_client import CollectorRegistry
 from model.events import new_writer_id, open_writer
 from monitoring.cloudevents import BadEvent, echo, parse
 from monitoring.collector import Collector
-from monitoring.feedback_http import feedback_router
 from monitoring.collector_settings import CollectorSettings
+from monitoring.feedback_http import feedback_router
 from monitoring.pending import DeadLetters, PendingLog
 from monitoring.verdicts import LatestVerdicts, metrics_router
 

@@ -28,7 +28,6 @@ from monitoring.references import NoBundle, load_reference
 from monitoring.sampling import WindowSample
 from monitoring.settings import DriftSettings
 from monitoring.verdicts import drift_families, push
-from monitoring.verdicts import drift_families, push
 
 logger = logging.getLogger(__name__)
 OK, BAD, DRIFT = 0, 2, 3
