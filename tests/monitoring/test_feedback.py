@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from model.labels import LabelStore
 from monitoring.app import create_app
+from monitoring.collector_settings import CollectorSettings
 from monitoring.feedback_http import MAX_LABELS
-from monitoring.settings import CollectorSettings
 
 REPO = Path(__file__).resolve().parents[2]
 

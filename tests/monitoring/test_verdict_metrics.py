@@ -175,7 +175,7 @@ def test_collector_serves_the_verdict_gauges_on_metrics_when_no_pushgateway_is_u
     from fastapi.testclient import TestClient
 
     from monitoring.app import create_app
-    from monitoring.settings import CollectorSettings
+    from monitoring.collector_settings import CollectorSettings
 
     reports = tmp_path / "reports"
     reports.mkdir()
