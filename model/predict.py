@@ -14,6 +14,9 @@ from model.bundle import LOWER, PREDICTION, UPPER
 from model.errors import SchemaError
 from model.intervals import ConformalInterval
 
+# The census top-codes median_house_value at this value (docs/model.md).
+PRICE_CAP = 500_001.0
+
 
 class Predictable(Protocol):
     """What prediction needs of a bundle (``model.bundle.Bundle`` is one)."""

@@ -11,10 +11,16 @@ matplotlib.use("Agg")  # headless: Jobs and CI have no display
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import StrMethodFormatter
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import root_mean_squared_error
 
+from model.predict import PRICE_CAP
 from model.schema import CATEGORICAL, RAW_COLUMNS
+
+# A segment with fewer hold-out rows than this gets no verdict: its RMSE is noise (ISLAND has one).
+MIN_SEGMENT_ROWS = 30
+_THOUSANDS = StrMethodFormatter("{x:,.0f}")
 
 
 def raw_importance(
@@ -49,8 +55,20 @@ def _png(fig: plt.Figure) -> bytes:
 def _predicted_vs_actual(y: np.ndarray, pred: np.ndarray) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.scatter(y, pred, s=4, alpha=0.3)
-    lim = [0, max(float(y.max()), float(pred.max())) * 1.02]
+    lim = [0, max(float(y.max()), float(pred.max())) * 1.04]
     ax.plot(lim, lim, color="black", linewidth=1, label="perfect")
+    for line in (ax.axvline, ax.axhline):
+        line(PRICE_CAP, color="tab:red", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"census top-code {PRICE_CAP:,.0f}: predictions are clipped to it",
+        (lim[1] * 0.02, PRICE_CAP),
+        xytext=(0, -11),
+        textcoords="offset points",
+        fontsize=7,
+        color="tab:red",
+    )
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set(
         xlim=lim,
         ylim=lim,
@@ -58,7 +76,7 @@ def _predicted_vs_actual(y: np.ndarray, pred: np.ndarray) -> bytes:
         ylabel="predicted (USD)",
         title="Hold-out: predicted vs actual",
     )
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     return _png(fig)
 
 
@@ -68,6 +86,7 @@ def _residuals_by_segment(x: pd.DataFrame, residuals: np.ndarray) -> bytes:
     ax.boxplot([residuals[(x[CATEGORICAL] == g).to_numpy()] for g in groups], showfliers=False)
     ax.set_xticks(range(1, len(groups) + 1), groups)
     ax.axhline(0, color="black", linewidth=1)
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.set(ylabel="actual - predicted (USD)", title=f"Hold-out residuals by {CATEGORICAL}")
     return _png(fig)
 
@@ -76,6 +95,7 @@ def _importance(importance: dict[str, float]) -> bytes:
     fig, ax = plt.subplots(figsize=(7, 4))
     names = list(importance)[::-1]
     ax.barh(names, [importance[n] for n in names])
+    ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set(
         xlabel="RMSE increase when the column is shuffled (USD)",
         title="Permutation importance of the raw inputs (hold-out)",
@@ -117,37 +137,40 @@ def _markdown(
     pred: np.ndarray,
     importance: dict[str, float],
 ) -> str:
-    m, cv = view["metrics"]["holdout"], view["metrics"].get("cv")
+    metrics = view["metrics"]
+    base = metrics.get("baseline") or {}
     lines = [
         f"# Evaluation of model {view['model_version']} ({view['candidate']})",
         "",
         f"Data sha256 `{view['data']['sha256']}`, {view['data']['rows']} rows, "
         f"{view['data']['split']}; code `{view['code']['git_sha']}`.",
         "",
-        "| metric | hold-out |",
-        "|---|---|",
-        f"| RMSE | {m['rmse']:,.0f} |",
-        f"| MAE | {m['mae']:,.0f} |",
-        f"| R² | {m['r2']:.4f} |",
+        *_scores(metrics, base),
+        "",
+        *_spatial_folds(metrics.get("spatial_cv"), base.get("spatial_cv")),
+        *_cap(y, pred),
     ]
-    if cv:
-        lines += [
-            "",
-            f"Cross-validation ({cv['scheme']}) RMSE {cv['rmse_mean']:,.0f} "
-            f"± {cv['rmse_std']:,.0f}; folds: {', '.join(f'{f:,.0f}' for f in cv['folds'])}.",
-        ]
     if view.get("interval"):
         iv = view["interval"]
         lines += [
             "",
-            f"90 % prediction interval: hold-out coverage {iv['coverage']:.1%}, "
+            f"{iv['nominal']:.0%} prediction interval: hold-out coverage {iv['coverage']:.1%}, "
             f"mean width {iv['mean_width']:,.0f} USD.",
         ]
-    lines += ["", "| ocean_proximity | rows | RMSE |", "|---|---|---|"]
-    seg = segment_rmse(x, y, pred)
+    lines += ["", f"| {CATEGORICAL} | rows | RMSE |", "|---|---:|---:|"]
     counts = x[CATEGORICAL].value_counts()
-    lines += [f"| {k} | {counts[k]} | {v:,.0f} |" for k, v in seg.items()]
-    lines += ["", "| raw input | permutation importance (RMSE +USD) |", "|---|---|"]
+    for k, v in segment_rmse(x, y, pred).items():
+        judged = (
+            f"{v:,.0f}" if counts[k] >= MIN_SEGMENT_ROWS else f"({v:,.0f}: too few rows to judge)"
+        )
+        lines.append(f"| {k} | {counts[k]:,} | {judged} |")
+    lines += [
+        "",
+        f"Segments with fewer than {MIN_SEGMENT_ROWS} hold-out rows are shown but not judged.",
+        "",
+        "| raw input | permutation importance (RMSE +USD) |",
+        "|---|---:|",
+    ]
     lines += [f"| {k} | {v:,.0f} |" for k, v in importance.items()]
     lines += [
         "",
@@ -157,3 +180,58 @@ def _markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def _scores(metrics: dict[str, Any], base: dict[str, Any]) -> list[str]:
+    """Hold-out, CV and spatial CV of the model beside the seed's baseline on the same split."""
+    name = base.get("candidate", "baseline")
+    m, b = metrics["holdout"], base.get("holdout") or {}
+    lines = [
+        f"| metric | this model | seed baseline ({name}) |",
+        "|---|---:|---:|",
+        f"| hold-out RMSE | {m['rmse']:,.0f} | {_num(b.get('rmse'))} |",
+        f"| hold-out MAE | {m['mae']:,.0f} | {_num(b.get('mae'))} |",
+        f"| hold-out R² | {m['r2']:.4f} | {_num(b.get('r2'), '.4f')} |",
+    ]
+    for key, label in (("cv", "CV RMSE"), ("spatial_cv", "spatial CV RMSE")):
+        ours, theirs = metrics.get(key), base.get(key)
+        if ours:
+            lines.append(
+                f"| {label} ({ours['scheme']}) | {ours['rmse_mean']:,.0f} "
+                f"± {ours['rmse_std']:,.0f} | {_num((theirs or {}).get('rmse_mean'))} |"
+            )
+    return lines
+
+
+def _spatial_folds(ours: dict[str, Any] | None, theirs: dict[str, Any] | None) -> list[str]:
+    """Per spatial fold: rows, RMSE of both models and the interval's coverage."""
+    if not ours:
+        return []
+    coverage = ours.get("coverage") or [None] * len(ours["folds"])
+    base = (theirs or {}).get("folds") or [None] * len(ours["folds"])
+    lines = [
+        "Spatially blocked CV: every fold predicts whole regions without a training district.",
+        "",
+        "| spatial fold | rows | RMSE | seed baseline RMSE | interval coverage |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for i, (rows, rmse, b, c) in enumerate(
+        zip(ours["rows"], ours["folds"], base, coverage, strict=True), start=1
+    ):
+        lines.append(
+            f"| {i} | {rows:,} | {rmse:,.0f} | {_num(b)} | {'—' if c is None else f'{c:.1%}'} |"
+        )
+    return [*lines, ""]
+
+
+def _cap(y: np.ndarray, pred: np.ndarray) -> list[str]:
+    at_cap = int(np.sum(y >= PRICE_CAP))
+    return [
+        f"The target is top-coded by the census at {PRICE_CAP:,.0f} USD ({at_cap:,} of {len(y):,} "
+        f"hold-out rows sit at it; their true value may be higher). Predictions and interval "
+        f"bounds are clipped to it (highest hold-out prediction: {float(pred.max()):,.0f}).",
+    ]
+
+
+def _num(value: float | None, spec: str = ",.0f") -> str:
+    return "—" if value is None else format(value, spec)

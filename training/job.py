@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import RegressorMixin
 
 from model import data
 from model.bundle import (
     LOWER,
+    PREDICTION,
     REFERENCE_PREDICTION,
     UPPER,
     DataInfo,
@@ -25,12 +28,18 @@ from model.bundle import (
     new_model_version,
     write_bundle,
 )
-from model.intervals import ConformalInterval
 from model.predict import predict
-from model.schema import TARGET
 from model.split import Split, holdout
 from training import candidates, compare, evaluate
-from training.pipeline import candidate_factory, cross_validate, fit, metrics, xy
+from training.pipeline import (
+    Fitted,
+    candidate_factory,
+    covered,
+    cross_validate,
+    fit,
+    metrics,
+    xy,
+)
 from training.publish import latest_manifest, publish
 from training.settings import TrainSettings
 
@@ -105,16 +114,46 @@ def _up_to_date(settings: TrainSettings, lineage: dict[str, Any]) -> Manifest | 
     return latest if same else None
 
 
-@dataclass(frozen=True)
-class _Unpublished:
-    """The fitted models as ``model.predict`` sees a bundle, before the bundle is written."""
+def _cross_validations(
+    make: Callable[[], RegressorMixin],
+    train: pd.DataFrame,
+    settings: TrainSettings,
+    *,
+    engineered: bool,
+) -> dict[str, Any]:
+    """Random and spatially blocked CV (with interval coverage per spatial fold); none if 0."""
+    if settings.cv_folds < 2:
+        return {"cv": None, "spatial_cv": None}
+    folds, seed = settings.cv_folds, settings.seed
+    return {
+        "cv": cross_validate(make, train, folds, seed, engineered=engineered),
+        "spatial_cv": cross_validate(
+            make,
+            train,
+            folds,
+            seed,
+            engineered=engineered,
+            spatial=True,
+            intervals=settings.intervals and engineered,
+        ),
+    }
 
-    pipeline: Any
-    interval: ConformalInterval | None
-    version: str
+
+def _baseline(parts: Split, settings: TrainSettings) -> dict[str, Any]:
+    """The seed's stand-in model scored on the same split and folds as the champion."""
+    make = candidate_factory(candidates.BASELINE)
+    engineered = candidates.BASELINE_ENGINEERED
+    fitted = fit(make, parts.train, intervals=False, seed=settings.seed, engineered=engineered)
+    x_test, y_test = xy(parts.test)
+    return {
+        "candidate": candidates.BASELINE,
+        "engineered": engineered,
+        "holdout": metrics(y_test, predict(fitted, x_test)[PREDICTION]),
+        **_cross_validations(make, parts.train, settings, engineered=engineered),
+    }
 
 
-def _interval(model: _Unpublished, x: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
+def _interval(model: Fitted, x: pd.DataFrame, y: np.ndarray) -> dict[str, float]:
     """Nominal and measured hold-out coverage of the calibrated interval."""
     assert model.interval is not None
     out = predict(model, x, interval=True)
@@ -122,7 +161,7 @@ def _interval(model: _Unpublished, x: pd.DataFrame, y: np.ndarray) -> dict[str, 
     return {
         "nominal": model.interval.coverage,
         "margin": round(model.interval.margin, 1),
-        "coverage": round(float(np.mean((y >= lower) & (y <= upper))), 4),
+        "coverage": round(covered(y, lower, upper), 4),
         "mean_width": round(float(np.mean(upper - lower)), 1),
     }
 
@@ -143,16 +182,13 @@ def run(settings: TrainSettings) -> int:
         logger.info("training_skipped_up_to_date", extra={"model_version": current.model_version})
         print(f"up to date: {current.model_version} already came from this data, code and settings")
         return 0
-    cv = (
-        cross_validate(make, parts.train, settings.cv_folds, settings.seed)
-        if settings.cv_folds > 1
-        else None
-    )
+    cv = _cross_validations(make, parts.train, settings, engineered=True)
     fitted = fit(make, parts.train, intervals=settings.intervals, seed=settings.seed)
+    baseline = _baseline(parts, settings)
     version = new_model_version(sha)
     x_test, y_test = xy(parts.test)
-    model = _Unpublished(fitted.pipeline, fitted.interval, version)
-    pred = predict(model, x_test)[TARGET]
+    model = replace(fitted, version=version)
+    pred = predict(model, x_test)[PREDICTION]
     importance = evaluate.raw_importance(fitted.pipeline, x_test, y_test, settings.seed)
     fields: dict[str, Any] = {
         **lineage,
@@ -163,7 +199,8 @@ def run(settings: TrainSettings) -> int:
         "feature_names": [str(n) for n in fitted.pipeline[:-1].get_feature_names_out()],
         "metrics": {
             "holdout": metrics(y_test, pred),
-            "cv": cv,
+            **cv,
+            "baseline": baseline,
             "fit_seconds": fitted.fit_seconds,
             "segments_rmse": evaluate.segment_rmse(x_test, y_test, pred),
             "importance": importance,
@@ -172,7 +209,7 @@ def run(settings: TrainSettings) -> int:
     }
     view = {**fields, "code": fields["code"].model_dump(), "data": fields["data"].model_dump()}
     report_files = evaluate.report(view, x_test, y_test, pred, importance)
-    reference = _reference(fitted.pipeline, parts.train, settings.reference_rows, settings.seed)
+    reference = _reference(model, parts.train, settings.reference_rows, settings.seed)
 
     def write(root: Path) -> Manifest:
         return write_bundle(
@@ -193,19 +230,25 @@ def run(settings: TrainSettings) -> int:
     return 0
 
 
-def _reference(pipeline: Any, train: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def _reference(model: Fitted, train: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
     """A sample of training rows with their predictions: the drift baseline."""
     sample = train.sample(min(rows, len(train)), random_state=seed).reset_index(drop=True)
     x, _ = xy(sample)
-    return sample.assign(**{REFERENCE_PREDICTION: pipeline.predict(x)})
+    return sample.assign(**{REFERENCE_PREDICTION: predict(model, x)[PREDICTION]})
 
 
 def _summary(uri: str, manifest: Manifest) -> None:
-    m, cv = manifest.metrics["holdout"], manifest.metrics.get("cv")
-    cv_text = f", CV RMSE {cv['rmse_mean']:,.0f} ± {cv['rmse_std']:,.0f}" if cv else ""
+    m = manifest.metrics
+    scores = [f"hold-out RMSE {m['holdout']['rmse']:,.0f}", f"MAE {m['holdout']['mae']:,.0f}"]
+    for key, label in (("cv", "CV"), ("spatial_cv", "spatial CV")):
+        if m.get(key):
+            scores.append(f"{label} RMSE {m[key]['rmse_mean']:,.0f} ± {m[key]['rmse_std']:,.0f}")
+    base = m.get("baseline") or {}
+    if base.get("spatial_cv"):
+        scores.append(f"seed baseline spatial CV {base['spatial_cv']['rmse_mean']:,.0f}")
     print(
-        f"model {manifest.model_version} ({manifest.candidate}): hold-out RMSE {m['rmse']:,.0f}, "
-        f"MAE {m['mae']:,.0f}, R² {m['r2']:.3f}{cv_text}; fit {manifest.metrics['fit_seconds']} s"
+        f"model {manifest.model_version} ({manifest.candidate}): {', '.join(scores)}; "
+        f"fit {m['fit_seconds']} s"
     )
     print(f"bundle: {uri}")
     print(f"report: {uri}/report/evaluation.md")

@@ -17,10 +17,14 @@ from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_err
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
 
+from model.bundle import LOWER, PREDICTION, UPPER
 from model.features import build_pipeline
 from model.intervals import ConformalInterval, conformal_margin
+from model.predict import predict
 from model.schema import RAW_COLUMNS, TARGET
 from training import candidates
+from training.spatial import describe as describe_spatial
+from training.spatial import spatial_folds
 
 
 def xy(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -52,33 +56,70 @@ def cross_validate(
     seed: int,
     *,
     engineered: bool = True,
+    spatial: bool = False,
+    intervals: bool = False,
 ) -> dict[str, Any]:
-    """K-fold RMSE on the training part; each fold fits a fresh Pipeline (no leakage).
+    """Per-fold RMSE on the training part; each fold fits a fresh Pipeline (no leakage).
+
+    Args:
+        make: factory of the unfitted regressor.
+        train: the training part of the hold-out split.
+        folds: number of folds.
+        seed: seed of the fold assignment (random) or of the k-means regions (spatial), and of
+            the models.
+        engineered: the full feature set; False gives the raw-column baseline.
+        spatial: spatially blocked folds (``training.spatial``) instead of shuffled K-fold.
+        intervals: also fit the interval models per fold and report their coverage per fold.
 
     Returns:
-        ``{"rmse_mean", "rmse_std", "folds": [...], "scheme"}``.
+        ``{"rmse_mean", "rmse_std", "folds": [...], "rows": [...], "scheme"}``, plus
+        ``"coverage": [...]`` (share of validation rows inside their interval) with intervals.
     """
     x, y = xy(train)
-    scores = []
-    for fit_idx, val_idx in KFold(folds, shuffle=True, random_state=seed).split(x):
-        pipe = build_pipeline(make(), engineered=engineered)
-        pipe.fit(x.iloc[fit_idx], y[fit_idx])
-        scores.append(float(root_mean_squared_error(y[val_idx], pipe.predict(x.iloc[val_idx]))))
-    return {
+    if spatial:
+        splits = spatial_folds(train, folds=folds, seed=seed)
+        scheme = describe_spatial(folds=folds, seed=seed)
+    else:
+        splits = list(KFold(folds, shuffle=True, random_state=seed).split(x))
+        scheme = f"{folds}-fold shuffle seed {seed}"
+    scores, coverage = [], []
+    for fit_idx, val_idx in splits:
+        fitted = fit(
+            make, train.iloc[fit_idx], intervals=intervals, seed=seed, engineered=engineered
+        )
+        out = predict(fitted, x.iloc[val_idx], interval=intervals)
+        scores.append(float(root_mean_squared_error(y[val_idx], out[PREDICTION])))
+        if intervals:
+            coverage.append(covered(y[val_idx], out[LOWER], out[UPPER]))
+    result: dict[str, Any] = {
         "rmse_mean": round(float(np.mean(scores)), 1),
         "rmse_std": round(float(np.std(scores)), 1),
         "folds": [round(s, 1) for s in scores],
-        "scheme": f"{folds}-fold shuffle seed {seed}",
+        "rows": [len(val_idx) for _, val_idx in splits],
+        "scheme": scheme,
     }
+    if intervals:
+        result["coverage"] = [round(c, 4) for c in coverage]
+    return result
+
+
+def covered(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of the targets inside their interval."""
+    return float(np.mean((y >= lower) & (y <= upper)))
 
 
 @dataclass
 class Fitted:
-    """The fitted Pipeline, the interval models sharing its features, and the fit time."""
+    """The fitted Pipeline, the interval models sharing its features, and the fit time.
+
+    It has what ``model.predict.predict`` needs of a bundle, so training scores through the same
+    code path as serving (the price cap included).
+    """
 
     pipeline: Pipeline
     interval: ConformalInterval | None = None
     fit_seconds: float = 0.0
+    version: str = "unpublished"
 
 
 def fit_interval(
@@ -107,7 +148,12 @@ def fit_interval(
 
 
 def fit(
-    make: Callable[[], RegressorMixin], train: pd.DataFrame, *, intervals: bool, seed: int = 42
+    make: Callable[[], RegressorMixin],
+    train: pd.DataFrame,
+    *,
+    intervals: bool,
+    seed: int = 42,
+    engineered: bool = True,
 ) -> Fitted:
     """Fit the final model; the interval models reuse the same fitted feature steps.
 
@@ -116,7 +162,7 @@ def fit(
     """
     start = time.perf_counter()
     x, y = xy(train)
-    template = build_pipeline(make())
+    template = build_pipeline(make(), engineered=engineered)
     features = Pipeline(template.steps[:-1])
     matrix = features.fit_transform(x, y)
     name, regressor = template.steps[-1]
