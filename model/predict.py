@@ -1,4 +1,5 @@
-"""Prediction from a loaded bundle: the one code path the predictor, batch and rollout share.
+"""Prediction from a loaded bundle: the one code path the predictor, batch, rollout and training's
+scoring share.
 
 Sharing it is what makes an HTTP prediction bit-identical to a batch prediction for the same row.
 """
@@ -14,7 +15,8 @@ from model.bundle import LOWER, PREDICTION, UPPER
 from model.errors import SchemaError
 from model.intervals import ConformalInterval
 
-# The census top-codes median_house_value at this value (docs/model.md).
+# The census top-codes median_house_value at this value (docs/model.md): no target exceeds it, so a
+# prediction or bound above it is always further from the truth than the cap itself.
 PRICE_CAP = 500_001.0
 
 
@@ -55,10 +57,11 @@ def predict(
             ]
         )
     features = bundle.pipeline[:-1].transform(frame)
-    out = {PREDICTION: np.asarray(bundle.pipeline[-1].predict(features), dtype=np.float64)}
+    point = np.asarray(bundle.pipeline[-1].predict(features), dtype=np.float64)
+    out = {PREDICTION: np.minimum(point, PRICE_CAP)}
     if interval and bundle.interval is not None:
         lower, upper = bundle.interval.bounds(features)
         # Separately fitted bounds may cross each other or the point estimate: keep them ordered.
-        out[LOWER] = np.minimum(lower, out[PREDICTION])
-        out[UPPER] = np.maximum(upper, out[PREDICTION])
+        out[LOWER] = np.minimum(np.minimum(lower, out[PREDICTION]), PRICE_CAP)
+        out[UPPER] = np.minimum(np.maximum(upper, out[PREDICTION]), PRICE_CAP)
     return out

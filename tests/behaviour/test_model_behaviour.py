@@ -1,10 +1,15 @@
 """What a user of the model would notice: direction, invariance, range (on the tiny bundle)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from model.bundle import PREDICTION, load_bundle
-from model.predict import predict
+from model.intervals import ConformalInterval
+from model.predict import PRICE_CAP, predict
 from model.schema import validate_raw
 
 
@@ -55,3 +60,43 @@ def test_interval_brackets_the_prediction(bundle, rows):
     assert (out["median_house_value_lower"] <= out[PREDICTION]).all()
     assert (out[PREDICTION] <= out["median_house_value_upper"]).all()
     assert (out["median_house_value_upper"] - out["median_house_value_lower"]).mean() > 10_000
+
+
+class _Constant:
+    """A fitted 'regressor' predicting one value for every row."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def predict(self, features):
+        return np.full(len(features), self.value)
+
+
+CAP = PRICE_CAP
+
+
+@pytest.mark.parametrize(
+    ("point", "low", "high", "expected"),
+    [
+        (CAP + 1, CAP + 1, CAP + 2, (CAP, CAP, CAP)),  # one past the cap: clipped
+        (CAP, CAP - 10, CAP + 10, (CAP, CAP - 10, CAP)),  # at the cap
+        (CAP - 1, CAP - 2, CAP - 1, (CAP - 1, CAP - 2, CAP - 1)),  # below: untouched
+    ],
+)
+def test_prediction_and_bounds_never_exceed_the_census_cap(rows, point, low, high, expected):
+    constant = SimpleNamespace(
+        pipeline=Pipeline([("features", FunctionTransformer()), ("regressor", _Constant(point))]),
+        interval=ConformalInterval(_Constant(low), _Constant(high), margin=0.0, coverage=0.9),
+        version="v",
+    )
+    out = predict(constant, rows.head(3), interval=True)
+    got = (out[PREDICTION], out["median_house_value_lower"], out["median_house_value_upper"])
+    for values, want in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(values, want)
+
+
+def test_tiny_bundle_never_predicts_above_the_cap_for_rich_coastal_districts(bundle, rows):
+    rich = rows.assign(median_income=15.0, longitude=-122.25, latitude=37.85)
+    out = predict(bundle, rich, interval=True)
+    assert out[PREDICTION].max() <= PRICE_CAP
+    assert out["median_house_value_upper"].max() <= PRICE_CAP
