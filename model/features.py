@@ -40,8 +40,11 @@ from model.neighbours import (
 )
 from model.schema import CATEGORICAL, CATEGORIES, NUMERIC
 
-# Unpacked from the schema so no column name is spelled here; a schema change fails loudly.
-LONGITUDE, LATITUDE, AGE, ROOMS, BEDROOMS, POPULATION, HOUSEHOLDS, INCOME = NUMERIC
+# Each raw column by its name in model.schema, never by its position there: a column added to the
+# schema must not shift these (tests/model/test_features.py checks each is a schema column).
+LONGITUDE, LATITUDE, AGE = "longitude", "latitude", "housing_median_age"
+ROOMS, BEDROOMS, POPULATION = "total_rooms", "total_bedrooms", "population"
+HOUSEHOLDS, INCOME = "households", "median_income"
 
 RATIO_FEATURES: tuple[str, ...] = (
     "rooms_per_household",
@@ -50,12 +53,16 @@ RATIO_FEATURES: tuple[str, ...] = (
 )
 
 _CATEGORY_VALUES = np.asarray(CATEGORIES[CATEGORICAL], dtype=object)
-# One neighbourhood of 16: k=16 scores as well as k=40 in CV at half the KD-tree query, and with
-# the kernel statistics (which weight the nearest few most) a separate k=8 block adds nothing.
+# One neighbourhood: the smallest k that scores as well as larger ones, at the cheapest KD-tree
+# query (docs/model.md lists the sizes tried).
 NEIGHBOURHOODS = (16,)
 GRID_DEGREES = (0.05, 0.25)
 # Seed of the out-of-fold split of the grid encodings (fit_transform only).
 _GRID_SEED = 0
+
+
+# How far a row's evidence is (``model.neighbours``: nearest distance x one-sidedness, km).
+DISTANCE_FEATURE = f"evidence_km_k{max(NEIGHBOURHOODS)}"
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +100,6 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     ``total_bedrooms`` imputed, the ratios, one-hot ``ocean_proximity`` and, when ``engineered``,
     distances to cities, rotated coordinates, statistics of the nearest training districts
     (distance-weighted and Gaussian-kernel) and grid-cell target encodings (``model.neighbours``).
-    A distance-to-the-coast column was dropped: with the kernel statistics it added nothing in
-    CV and cost a second KD-tree query (docs/model.md).
 
     ``fit_transform(X, y)`` differs from ``fit(X, y).transform(X)`` on purpose (as in sklearn's
     ``TargetEncoder``): the former leaves each training row out of its own neighbourhood and
@@ -203,10 +208,13 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         ]
 
     def _transform(self, X: pd.DataFrame, *, leave_self_out: bool) -> np.ndarray:
-        columns = [_column(X, name) for name in NUMERIC]
-        lon, lat, _, rooms, bedrooms, population, households, income = columns
+        raw = {name: _column(X, name) for name in NUMERIC}
+        rooms, population, households = raw[ROOMS], raw[POPULATION], raw[HOUSEHOLDS]
+        lat, lon, income = raw[LATITUDE], raw[LONGITUDE], raw[INCOME]
+        bedrooms = raw[BEDROOMS]
         bedrooms = np.where(np.isnan(bedrooms), rooms * self.bedrooms_per_room_, bedrooms)
-        columns[NUMERIC.index(BEDROOMS)] = bedrooms
+        raw[BEDROOMS] = bedrooms
+        columns = [raw[name] for name in NUMERIC]
         category = X[CATEGORICAL].to_numpy(dtype=object)
         ratios = _ratios(rooms, bedrooms, population, households)
         parts = [*columns, ratios, category[:, None] == _CATEGORY_VALUES[None, :]]

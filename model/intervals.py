@@ -17,17 +17,23 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ConformalInterval:
-    """Fitted lower/upper quantile regressors on the feature matrix, and the conformal margin."""
+    """Fitted lower/upper quantile regressors on the feature matrix, and the conformal margin.
+
+    Bundles pickled before ``columns`` existed read its default (all columns).
+    """
 
     lower: Any
     upper: Any
     margin: float
     coverage: float
+    columns: int | None = None
+    """How many leading feature columns the quantile models read (None: all)."""
 
     def bounds(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bound of each row's interval."""
-        low = np.asarray(self.lower.predict(features), dtype=np.float64) - self.margin
-        high = np.asarray(self.upper.predict(features), dtype=np.float64) + self.margin
+        inputs = features if self.columns is None else features[:, : self.columns]
+        low = np.asarray(self.lower.predict(inputs), dtype=np.float64) - self.margin
+        high = np.asarray(self.upper.predict(inputs), dtype=np.float64) + self.margin
         return low, high
 
 

@@ -46,6 +46,11 @@ KERNEL_STATS: tuple[str, ...] = (
     "kernel_log_income_vs_own",
     "kernel_value_at_own_rooms",
     "kernel_weight",
+    # How far the evidence is: the distance (km) to the nearest training district times how
+    # one-sided the widest neighbourhood lies (length of the mean unit vector towards the
+    # neighbours: 0 when they surround the district, 1 when all lie in one direction). A district
+    # at the edge of a region without training data has its neighbours far and on one side.
+    "evidence_km",
 )
 # Bandwidth of the kernel: 1 km scored best of 0.5-3 km in CV (docs/model.md). A district's own
 # block is what prices it; the kernel lets the nearest few dominate where the k-NN mean cannot.
@@ -55,6 +60,8 @@ KERNEL_KM = 1.0
 _KERNEL_PRIOR = 0.5
 # Per grid size; names get a "_{degrees}deg" suffix.
 GRID_STATS: tuple[str, ...] = ("cell_log_value", "cell_value_at_own_income", "cell_rows")
+# Neighbours closer than this (km) count as the same place in ``_evidence_km``.
+_SAME_PLACE_KM = 1e-6
 # Inverse-distance weights get this offset so co-located districts do not dominate.
 _WEIGHT_OFFSET_KM = 0.5
 # Incomes are floored: the value is capped, so tiny incomes would explode value per income.
@@ -185,7 +192,20 @@ def neighbour_stats(
     if leave_self_out:  # a training row's prior must not contain its own target
         prior = _out_of_fold_prior(table)
     kernel_stats = _kernel(kernel, gathered, prior, income, log_income, rooms_per_household)
+    kernel_stats.append(_evidence_km(np.asarray(tree.data), xy, dist, idx))
     return np.column_stack(stats), np.column_stack(kernel_stats)
+
+
+def _evidence_km(
+    train_xy: np.ndarray, xy: np.ndarray, dist: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """Nearest-neighbour distance x one-sidedness of the neighbours (``KERNEL_STATS``)."""
+    towards = train_xy[idx] - xy[:, None, :]
+    # Co-located neighbours have no direction: they count as surrounding (a zero vector).
+    unit = towards / np.maximum(dist, _SAME_PLACE_KM)[:, :, None]
+    one_sided = np.sqrt((unit.mean(axis=1) ** 2).sum(axis=1))
+    out: np.ndarray = dist.min(axis=1) * one_sided
+    return out
 
 
 def _kernel(

@@ -13,6 +13,7 @@ import pandas as pd
 
 from model.bundle import LOWER, PREDICTION, UPPER
 from model.errors import SchemaError
+from model.evidence import EvidenceBlend
 from model.intervals import ConformalInterval
 
 # The census top-codes median_house_value at this value (docs/model.md): no target exceeds it, so a
@@ -57,10 +58,18 @@ def predict(
             ]
         )
     features = bundle.pipeline[:-1].transform(frame)
-    point = np.asarray(bundle.pipeline[-1].predict(features), dtype=np.float64)
+    final = bundle.pipeline[-1]
+    if isinstance(final, EvidenceBlend):  # the plain model's share is computed once, reused
+        plain = final.plain(features)
+        point = plain.mix(final.predict_near(features))
+    else:
+        point = np.asarray(final.predict(features), dtype=np.float64)
     out = {PREDICTION: np.minimum(point, PRICE_CAP)}
     if interval and bundle.interval is not None:
         lower, upper = bundle.interval.bounds(features)
+        if isinstance(final, EvidenceBlend):  # far evidence: the plain model's interval counts
+            lower = plain.mix(lower, final.far_residuals[0])
+            upper = plain.mix(upper, final.far_residuals[1])
         # Separately fitted bounds may cross each other or the point estimate: keep them ordered.
         out[LOWER] = np.minimum(np.minimum(lower, out[PREDICTION]), PRICE_CAP)
         out[UPPER] = np.minimum(np.maximum(upper, out[PREDICTION]), PRICE_CAP)

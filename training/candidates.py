@@ -29,15 +29,27 @@ CHAMPION = "hist_gradient_boosting"
 # Every report scores it beside the champion on the same split and folds.
 BASELINE = "hist_gradient_boosting_default"
 BASELINE_ENGINEERED = False
+# The champion hands over to a plain model as the evidence distance (model.neighbours
+# "evidence_km") grows from the first to the second value (model.evidence; chosen by CV and
+# spatial CV, docs/model.md).
+EVIDENCE_KM: tuple[float, float] = (4.0, 12.0)
+# The plain model for far evidence: raw columns, ratios and one-hot only, so it does not lean on
+# neighbours that are not there. Few shallow trees (it runs only for far rows) and a gamma loss,
+# whose multiplicative fit extrapolates better into unseen regions than squared error.
+_FAR_PARAMS: dict[str, object] = {
+    "max_iter": 50,
+    "learning_rate": 0.15,
+    "max_depth": 6,
+    "max_leaf_nodes": 31,
+    "loss": "gamma",
+    "early_stopping": False,
+    "random_state": SEED,
+}
 
-# Chosen by 5-fold CV on the training part among the models that fit the serving budget
-# (docs/model.md: <= 5.5 ms CPU per 1-row and <= 13 ms per 1000-row request). HistGradientBoosting
-# walks every tree for every row (~50 ns per row per depth-6 tree) and loops over its trees in
-# Python (~6 us per tree per call), so latency grows with max_iter x depth. With the Gaussian-kernel
-# neighbour features, 75 trees at learning rate 0.15 score CV 40,015, better than 150 trees on the
-# older features (40,292), and serve a 1000-row request in ~12 ms CPU. 100-120 trees score CV
-# 39,916-40,068 but cost 13.5-15 ms. A fixed number of boosting rounds (no early stopping) keeps
-# training deterministic and avoids holding out 10 % of the rows.
+# The champion: the best CV among the models that fit the serving budget (docs/model.md has the
+# measurements). HistGradientBoosting walks every tree for every row and loops over its trees in
+# Python, so latency grows with max_iter x depth: few trees at a high learning rate. A fixed number
+# of boosting rounds (no early stopping) keeps training deterministic and uses every row.
 _CHAMPION_PARAMS: dict[str, object] = {
     "max_iter": 75,
     "learning_rate": 0.15,
@@ -55,7 +67,7 @@ _CHAMPION_PARAMS: dict[str, object] = {
 }
 # Four times the trees at a third of the rate, for where accuracy matters more than latency.
 _ACCURATE_PARAMS: dict[str, object] = {**_CHAMPION_PARAMS, "max_iter": 300, "learning_rate": 0.05}
-# The first pass's champion: 600 trees of unbounded depth, ~10x the predict cost.
+# The accuracy end of the ladder: 600 trees of unbounded depth, ~10x the champion's predict cost.
 _LARGE_PARAMS: dict[str, object] = {
     **_CHAMPION_PARAMS,
     "max_iter": 600,
@@ -109,6 +121,24 @@ def ladder() -> dict[str, Callable[[], RegressorMixin]]:
         "hist_gradient_boosting_300": lambda: HistGradientBoostingRegressor(**_ACCURATE_PARAMS),
         "hist_gradient_boosting_large": lambda: HistGradientBoostingRegressor(**_LARGE_PARAMS),
     }
+
+
+def evidence(name: str) -> tuple[float, float] | None:
+    """The evidence-blend distances of a candidate, None for a candidate used alone.
+
+    Args:
+        name: a name from ``ladder()``.
+    """
+    return EVIDENCE_KM if name == CHAMPION else None
+
+
+def far_regressor() -> HistGradientBoostingRegressor:
+    """The plain model the champion hands over to where evidence is far (``EVIDENCE_KM``).
+
+    Returns:
+        An unfitted regressor for the plain columns (``HousingFeatures(engineered=False)``).
+    """
+    return HistGradientBoostingRegressor(**_FAR_PARAMS)
 
 
 def quantile_regressors() -> dict[str, RegressorMixin]:

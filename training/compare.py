@@ -25,16 +25,18 @@ def ladder_rows(parts: Split, folds: int, seed: int) -> list[dict[str, object]]:
     rows = []
     for name, make in candidates.ladder().items():
         for engineered in (False, True):
-            cv = cross_validate(make, parts.train, folds, seed, engineered=engineered)
-            blocked = cross_validate(
-                make, parts.train, folds, seed, engineered=engineered, spatial=True
-            )
-            fitted = fit(make, parts.train, intervals=False, seed=seed, engineered=engineered)
+            blend = candidates.evidence(name) if engineered else None
+            kw = {"engineered": engineered, "evidence": blend}
+            cv = cross_validate(make, parts.train, folds, seed, **kw)
+            blocked = cross_validate(make, parts.train, folds, seed, spatial=True, **kw)
+            fitted = fit(make, parts.train, intervals=False, seed=seed, **kw)
             test = root_mean_squared_error(y_test, predict(fitted, x_test)[PREDICTION])
             baseline = name == candidates.BASELINE and engineered == candidates.BASELINE_ENGINEERED
             rows.append(
                 {
-                    "candidate": name + (" (seed baseline)" if baseline else ""),
+                    "candidate": name
+                    + (" (seed baseline)" if baseline else "")
+                    + (" + evidence blend" if blend else ""),
                     "features": "engineered" if engineered else "raw",
                     "test_rmse": round(float(test), 1),
                     "cv_rmse": cv["rmse_mean"],

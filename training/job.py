@@ -120,13 +120,14 @@ def _cross_validations(
     settings: TrainSettings,
     *,
     engineered: bool,
+    evidence: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Random and spatially blocked CV (with interval coverage per spatial fold); none if 0."""
     if settings.cv_folds < 2:
         return {"cv": None, "spatial_cv": None}
     folds, seed = settings.cv_folds, settings.seed
     return {
-        "cv": cross_validate(make, train, folds, seed, engineered=engineered),
+        "cv": cross_validate(make, train, folds, seed, engineered=engineered, evidence=evidence),
         "spatial_cv": cross_validate(
             make,
             train,
@@ -135,6 +136,7 @@ def _cross_validations(
             engineered=engineered,
             spatial=True,
             intervals=settings.intervals and engineered,
+            evidence=evidence,
         ),
     }
 
@@ -182,8 +184,11 @@ def run(settings: TrainSettings) -> int:
         logger.info("training_skipped_up_to_date", extra={"model_version": current.model_version})
         print(f"up to date: {current.model_version} already came from this data, code and settings")
         return 0
-    cv = _cross_validations(make, parts.train, settings, engineered=True)
-    fitted = fit(make, parts.train, intervals=settings.intervals, seed=settings.seed)
+    blend = candidates.evidence(name)
+    cv = _cross_validations(make, parts.train, settings, engineered=True, evidence=blend)
+    fitted = fit(
+        make, parts.train, intervals=settings.intervals, seed=settings.seed, evidence=blend
+    )
     baseline = _baseline(parts, settings)
     version = new_model_version(sha)
     x_test, y_test = xy(parts.test)

@@ -18,7 +18,8 @@ from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from model.bundle import LOWER, PREDICTION, UPPER
-from model.features import build_pipeline
+from model.evidence import EvidenceBlend
+from model.features import DISTANCE_FEATURE, build_pipeline, feature_names
 from model.intervals import ConformalInterval, conformal_margin
 from model.predict import predict
 from model.schema import RAW_COLUMNS, TARGET
@@ -58,6 +59,7 @@ def cross_validate(
     engineered: bool = True,
     spatial: bool = False,
     intervals: bool = False,
+    evidence: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Per-fold RMSE on the training part; each fold fits a fresh Pipeline (no leakage).
 
@@ -70,6 +72,7 @@ def cross_validate(
         engineered: the full feature set; False gives the raw-column baseline.
         spatial: spatially blocked folds (``training.spatial``) instead of shuffled K-fold.
         intervals: also fit the interval models per fold and report their coverage per fold.
+        evidence: blend with the plain model where evidence is far (``fit``).
 
     Returns:
         ``{"rmse_mean", "rmse_std", "folds": [...], "rows": [...], "scheme"}``, plus
@@ -85,7 +88,12 @@ def cross_validate(
     scores, coverage = [], []
     for fit_idx, val_idx in splits:
         fitted = fit(
-            make, train.iloc[fit_idx], intervals=intervals, seed=seed, engineered=engineered
+            make,
+            train.iloc[fit_idx],
+            intervals=intervals,
+            seed=seed,
+            engineered=engineered,
+            evidence=evidence,
         )
         out = predict(fitted, x.iloc[val_idx], interval=intervals)
         scores.append(float(root_mean_squared_error(y[val_idx], out[PREDICTION])))
@@ -129,6 +137,7 @@ def fit_interval(
     *,
     coverage: float = 0.9,
     calibration_share: float = 0.2,
+    columns: int | None = None,
 ) -> ConformalInterval:
     """Quantile models on part of the training rows, conformal margin from the rest.
 
@@ -138,13 +147,73 @@ def fit_interval(
     fit_rows, cal_rows = train_test_split(
         np.arange(len(y)), test_size=calibration_share, random_state=seed
     )
+    matrix = matrix[:, :columns]
     models = candidates.quantile_regressors()
     lower = clone(models["lower"]).fit(matrix[fit_rows], y[fit_rows])
     upper = clone(models["upper"]).fit(matrix[fit_rows], y[fit_rows])
     margin = conformal_margin(
-        lower.predict(matrix[cal_rows]), upper.predict(matrix[cal_rows]), y[cal_rows], coverage
+        lower.predict(matrix[cal_rows]),
+        upper.predict(matrix[cal_rows]),
+        y[cal_rows],
+        coverage,
     )
-    return ConformalInterval(lower=lower, upper=upper, margin=margin, coverage=coverage)
+    return ConformalInterval(
+        lower=lower,
+        upper=upper,
+        margin=margin,
+        coverage=coverage,
+        columns=columns,
+    )
+
+
+def evidence_blend(
+    near: RegressorMixin,
+    matrix: np.ndarray,
+    train: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    km: tuple[float, float],
+    *,
+    coverage: float = 0.9,
+) -> EvidenceBlend:
+    """The fitted champion blended with a plain model where evidence is far.
+
+    The plain model's interval offsets are the conformal residual quantiles of its spatially
+    blocked out-of-fold predictions on the training rows: its errors in regions it never saw.
+
+    Args:
+        near: the fitted champion regressor.
+        matrix: the training rows' feature matrix (``fit_transform``).
+        train: the training rows (for their regions).
+        y: their targets.
+        seed: seed of the regions and the plain model.
+        km: (near_km, far_km) of ``model.evidence.EvidenceBlend``.
+        coverage: nominal coverage of the plain model's interval.
+    """
+    plain = len(feature_names(engineered=False))
+    make_far = candidates.far_regressor
+    out_of_fold = np.empty(len(y))
+    for fit_rows, own_rows in spatial_folds(train, seed=seed):
+        far = clone(make_far()).fit(matrix[fit_rows, :plain], y[fit_rows])
+        out_of_fold[own_rows] = far.predict(matrix[own_rows, :plain])
+    residual = y - out_of_fold
+    tail = (1.0 - coverage) / 2
+    distance = feature_names().index(DISTANCE_FEATURE)
+    if distance != matrix.shape[1] - 1:
+        raise ValueError(f"{DISTANCE_FEATURE} must be the last feature column to only gate")
+    return EvidenceBlend(
+        near=near,
+        far=make_far().fit(matrix[:, :plain], y),
+        near_columns=distance,
+        plain_columns=plain,
+        distance_column=distance,
+        near_km=km[0],
+        far_km=km[1],
+        far_residuals=(
+            float(np.quantile(residual, tail, method="lower")),
+            float(np.quantile(residual, 1.0 - tail, method="higher")),
+        ),
+    )
 
 
 def fit(
@@ -154,6 +223,7 @@ def fit(
     intervals: bool,
     seed: int = 42,
     engineered: bool = True,
+    evidence: tuple[float, float] | None = None,
 ) -> Fitted:
     """Fit the final model; the interval models reuse the same fitted feature steps.
 
@@ -166,7 +236,12 @@ def fit(
     features = Pipeline(template.steps[:-1])
     matrix = features.fit_transform(x, y)
     name, regressor = template.steps[-1]
-    regressor.fit(matrix, y)
+    matrix = np.asarray(matrix)
+    # With the blend, the evidence distance (the last column) only gates: no model reads it.
+    columns = matrix.shape[1] - 1 if evidence is not None else None
+    regressor.fit(matrix[:, :columns], y)
+    if evidence is not None:
+        regressor = evidence_blend(regressor, matrix, train, y, seed, evidence)
     pipeline = Pipeline([*features.steps, (name, regressor)])
-    interval = fit_interval(np.asarray(matrix), y, seed) if intervals else None
+    interval = fit_interval(matrix, y, seed, columns=columns) if intervals else None
     return Fitted(pipeline, interval, round(time.perf_counter() - start, 2))

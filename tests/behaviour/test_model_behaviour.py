@@ -85,7 +85,12 @@ CAP = PRICE_CAP
 )
 def test_prediction_and_bounds_never_exceed_the_census_cap(rows, point, low, high, expected):
     constant = SimpleNamespace(
-        pipeline=Pipeline([("features", FunctionTransformer()), ("regressor", _Constant(point))]),
+        pipeline=Pipeline(
+            [
+                ("features", FunctionTransformer(lambda x: np.zeros((len(x), 1)))),
+                ("regressor", _Constant(point)),
+            ]
+        ),
         interval=ConformalInterval(_Constant(low), _Constant(high), margin=0.0, coverage=0.9),
         version="v",
     )

@@ -11,6 +11,7 @@ from sklearn.linear_model import Ridge
 from model.features import (
     AGE,
     BEDROOMS,
+    DISTANCE_FEATURE,
     HOUSEHOLDS,
     INCOME,
     LATITUDE,
@@ -23,7 +24,7 @@ from model.features import (
     build_pipeline,
     feature_names,
 )
-from model.schema import CATEGORICAL, CATEGORIES, RAW_COLUMNS, validate_raw
+from model.schema import CATEGORICAL, CATEGORIES, NUMERIC, RAW_COLUMNS, validate_raw
 
 
 def synthetic(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -103,7 +104,8 @@ def test_feature_names_include_neighbour_kernel_and_grid_statistics() -> None:
     assert "cell_log_value_0.25deg" in names
     assert "kernel_value_at_own_rooms_k16" in names
     # raw + ratios + one-hot, cities + rotations, 6 per k, local fit, 3 per grid size, kernel
-    assert len(names) == len(set(names)) == 16 + 11 + 2 * 6 + 3 + 2 * 3 + 6
+    # and evidence distance
+    assert len(names) == len(set(names)) == 16 + 11 + 2 * 6 + 3 + 2 * 3 + 7
 
 
 def own_target_features(frame: pd.DataFrame, y: np.ndarray, row: int = 7) -> np.ndarray:
@@ -216,3 +218,37 @@ def test_single_row_features_match_batch_features_bit_for_bit() -> None:
     single = np.vstack([features.transform(frame.iloc[[i]]) for i in range(20)])
 
     np.testing.assert_array_equal(single, features.transform(frame.head(20)))
+
+
+def test_column_constants_name_schema_columns_not_positions() -> None:
+    named = (LONGITUDE, LATITUDE, AGE, ROOMS, BEDROOMS, POPULATION, HOUSEHOLDS, INCOME)
+
+    assert sorted(named) == sorted(NUMERIC)
+
+
+def evidence_km(frame: pd.DataFrame, y: np.ndarray, query: pd.DataFrame) -> np.ndarray:
+    features = HousingFeatures().fit(frame, y)
+    return features.transform(query)[:, feature_names().index(DISTANCE_FEATURE)]
+
+
+def test_evidence_distance_is_zero_when_training_districts_surround_the_row() -> None:
+    frame, y = synthetic()
+    ring = np.linspace(0, 2 * np.pi, 17)[:-1]  # 16 districts evenly around (36 N, -120 E)
+    frame = frame.head(16).copy()
+    frame[LATITUDE] = 36.0 + 0.2 * np.sin(ring)
+    frame[LONGITUDE] = -120.0 + 0.2 * np.cos(ring) / np.cos(np.radians(36.0))
+    frame = pd.concat([frame, frame.assign(**{LATITUDE: frame[LATITUDE] + 5})])  # > k rows
+
+    centre = frame.head(1).assign(**{LATITUDE: 36.0, LONGITUDE: -120.0})
+
+    assert evidence_km(frame, y[: len(frame)], centre)[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_evidence_distance_is_the_nearest_distance_when_all_neighbours_lie_on_one_side() -> None:
+    frame, y = synthetic(40)
+    frame[LATITUDE], frame[LONGITUDE] = 36.0, -120.0  # every training district in one place
+    east = frame.head(1).assign(**{LONGITUDE: -119.0})  # one degree east: ~90 km
+
+    got = evidence_km(frame, y, east)[0]
+
+    assert got == pytest.approx(111.32 * np.cos(np.radians(36.0)), rel=1e-6)
