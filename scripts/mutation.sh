@@ -5,6 +5,8 @@
 # inside the test process, so tests that talk to a server subprocess cannot kill them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The tests read the dataset; mutmut runs them from mutants/, so the default must be absolute.
+export HOUSING_DATA_PATH="${HOUSING_DATA_PATH:-$(cd .. && pwd)/shared/datasets/housing.csv}"
 rm -rf mutants
 nice -n 5 .venv/bin/mutmut run >/dev/null 2>&1 || true
 .venv/bin/mutmut results --all true | awk '
