@@ -371,3 +371,42 @@ def test_drift_job_judges_a_bounded_sample_when_window_exceeds_sample_rows(
     assert (code, result["rows"], result["window_rows"], result["events"]) == (0, 500, 2000, 200)
     assert result["columns"][INCOME]["rows"] == 500
     assert "500 rows (sampled from 2000)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("rows", "size"),
+    [
+        (0, 1),
+        (1, 1),
+        (2, 2),
+        (4, 3),
+        (99, 50),
+        (100, 100),
+        (199, 100),
+        (200, 200),
+        (299, 200),
+        (300, 300),
+        (499, 300),
+        (500, 500),
+        (999, 500),
+        (1_000, 1_000),
+        (5_000, 5_000),
+        (9_999, 5_000),
+        (10_000, 10_000),
+    ],
+)
+def test_window_sizes_round_down_to_their_size_class(rows, size):
+    from monitoring.calibration import size_class
+
+    assert size_class(rows) == size
+
+
+def test_threshold_is_steady_within_a_size_class_so_the_dashboard_series_continues():
+    from monitoring.calibration import Calibration
+
+    cal = Calibration(0.01, 0.003, 10, 0, ("a",), {"a": "wasserstein"}, {"a": 5_000}, {"a": 2.0})
+    # A few missing values must not move the threshold (it names the Evidently series) ...
+    assert cal.threshold("a", 297) == cal.threshold("a", 200) == cal.threshold("a", 299)
+    # ... and rounding down only ever makes it stricter, never looser.
+    assert cal.threshold("a", 297) > 2.0 * (1 / 297 + 1 / 5_000) ** 0.5
+    assert cal.threshold("a", 300) == pytest.approx(2.0 * (1 / 300 + 1 / 5_000) ** 0.5)
