@@ -67,7 +67,8 @@ class Calibration:
         """The column's threshold for a window with ``rows`` non-missing values.
 
         ``rows`` is first rounded down to its size class (1, 2, 3, 5 x 10^k). Evidently names a
-        dashboard series by the metric's parameters, thresholds included, so a threshold that
+        dashboard series by the metric's parameters, thresholds included (evidently 0.7.23,
+        ``ui/service/storage/local/base.py``, ``get_data_series``), so a threshold that
         moved with every missing value would start a new one-point series on every run; within a
         size class it stays put. Rounding down only raises the threshold: the false-alarm rate
         still holds, and at the benchmarked sizes (100, 300, 1,000, 5,000) nothing changes.
