@@ -61,6 +61,9 @@ RUN venv-install --no-index /opt/venv/wheels/*.whl
 # installs, so a new commit reuses their layers.
 ARG GIT_SHA=""
 ENV HOUSING_GIT_SHA=${GIT_SHA}
+# OpenMP threads that busy-wait at every barrier burn CPU when the pod shares or is throttled on its
+# cores: a 3,000-row training took 77 s CPU spinning against 6 s passive (bench note in Makefile).
+ENV OMP_WAIT_POLICY=PASSIVE
 USER 10001:10001
 ENTRYPOINT ["housing-train"]
 
