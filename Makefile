@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 export DO_NOT_TRACK := 1
 # OpenMP (scikit-learn's HistGradientBoosting) spins at its barriers by default: on a loaded 2-core
 # machine one `python -m training --sample-rows 3000 --cv-folds 0` took 77 s CPU / 284 s wall
+# spinning and 6 s / 24 s passive (2026-11-30, load average ~20).
 export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: help venv tools demo stop test test-fast docs lint typecheck pytest k8s-check container-smoke bench mutation lock clean
