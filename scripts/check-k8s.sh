@@ -2,7 +2,8 @@
 # Offline checks of the Kubernetes packaging that are not pytest tests (tests/charts covers the rest):
 #   helm lint --strict (helm 3 and helm 4) and helm template for every charts/housing/ci/*-values.yaml,
 #   checkov on the rendered manifests, yamllint, check-jsonschema on skaffold.yaml and the kind config,
-#   actionlint (with shellcheck on every `run:` block) on .github/workflows, shellcheck on the cluster scripts.
+#   actionlint (with shellcheck on every `run:` block) on .github/workflows, shellcheck on every shell
+#   script of the repository (tests/charts/shell_scripts.py: *.sh and sh/bash shebangs).
 # Needs scripts/install-k8s-tools.sh first and the dev venv (.venv). Schemas: HOUSING_K8S_SCHEMAS
 # (CI: ../shared/k8s); without it (GitHub) the KServe CRD and skaffold's schema are downloaded at the
 # pinned tags and sha256-checked. The kind config's schema is the project's k8s/kind-cluster.schema.json.
@@ -56,9 +57,11 @@ skaffold_schema="$("${VENV_BIN}/python" -c "import sys; sys.path.insert(0, 'test
 # kind publishes no schema: the project's own, written from kind v0.30.0 (header of the file).
 "${VENV_BIN}/check-jsonschema" --schemafile k8s/kind-cluster.schema.json k8s/kind-cluster.yaml
 
-step "actionlint + shellcheck: .github/workflows, cluster scripts"
+step "actionlint + shellcheck: .github/workflows, every shell script"
 PATH="${VENV_BIN}:${PATH}" "${VENV_BIN}/actionlint" .github/workflows/*.yaml
-"${VENV_BIN}/shellcheck" k8s/setup-cluster.sh scripts/check-k8s.sh scripts/install-k8s-tools.sh .github/e2e/*.sh
+mapfile -t shell_scripts < <("${VENV_BIN}/python" tests/charts/shell_scripts.py)
+(( ${#shell_scripts[@]} > 0 )) || fail "no shell scripts found (tests/charts/shell_scripts.py)"
+"${VENV_BIN}/shellcheck" "${shell_scripts[@]}"
 
 step "values table in charts/housing/README.md"
 "${VENV_BIN}/python" tests/charts/chart_values_table.py

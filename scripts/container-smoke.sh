@@ -29,7 +29,7 @@ cids=()
 nosd() { "$@" 2> >(grep -v 'unable to get systemd connection' >&2); }
 cleanup() {
     for c in "${cids[@]}"; do podman rm -f "$c" >/dev/null 2>&1 || true; done
-    [ "${KEEP_WORK:-0}" = 1 ] && echo "work dir kept: $WORK" || rm -rf "$WORK"
+    if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -129,7 +129,7 @@ step "built"
 
 # ---- what each image carries (run as built: read-only root, tmpfs /tmp) ------------------------
 # One-shot runs: no healthcheck timer (no systemd here: podman would log an error for each).
-RO=(--rm --no-healthcheck --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,mode=1777,size=256m)
+RO=(--rm --no-healthcheck --read-only --read-only-tmpfs=false --tmpfs "/tmp:rw,mode=1777,size=256m")
 has() {  # image, python modules that must import
     local image=$1; shift
     podman run "${RO[@]}" --entrypoint python "$image" -c \

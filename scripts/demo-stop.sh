@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make stop`: stop the processes `make demo` left running (SIGTERM: the predictor flushes events).
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 RUN=${HOUSING_ARTIFACTS:-artifacts}/run
 for name in predictor dashboard; do
   pidfile=$RUN/$name.pid

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import chart_support as cs
+import shell_scripts
 
 # kubernetes-sigs/kind v0.30.0 pkg/apis/config/defaults/image.go (the release's default node image)
 KIND_V030_NODE = (
@@ -104,15 +105,6 @@ def test_skaffold_waits_for_training_hook_longer_than_its_deadline() -> None:
     assert _skaffold()["deploy"]["helm"]["releases"][0]["wait"] is False
 
 
-SHELL_SCRIPTS = (
-    "k8s/setup-cluster.sh",
-    "scripts/check-k8s.sh",
-    "scripts/install-k8s-tools.sh",
-    ".github/e2e/v2-request.sh",
-    ".github/e2e/wait-version.sh",
-)
-
-
 def _venv_tool(name: str) -> str:
     tool = Path(sys.executable).parent / name
     if not tool.is_file():
@@ -135,9 +127,34 @@ def test_workflows_pass_actionlint_with_shellcheck_on_run_blocks() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_cluster_scripts_pass_shellcheck() -> None:
+def test_shell_script_discovery_finds_scripts_by_suffix_and_shebang(tmp_path: Path) -> None:
+    found = set(shell_scripts.shell_scripts())
+    assert {
+        ".ci/run",  # no suffix: found by its `#!/usr/bin/env bash`
+        "docker/venv-install",  # `#!/bin/sh`
+        "bench/predictor_bench.sh",
+        "k8s/setup-cluster.sh",
+        "scripts/container-smoke.sh",
+        "scripts/demo-stop.sh",
+        "scripts/mutation.sh",
+    } <= found
+    assert not any(p.startswith((".venv", ".tools")) for p in found)
+    for name, first_line, shell in [
+        ("a", "#!/bin/bash -e", True),
+        ("b", "#!/usr/bin/env -S bash -eu", True),
+        ("c", "#!/bin/dash", True),
+        ("d", "#!/usr/bin/env python3", False),
+        ("e", "#!/usr/bin/env zsh", False),
+        ("f", "# not a shebang: bash", False),
+    ]:
+        (tmp_path / name).write_text(first_line + "\necho hi\n")
+        assert shell_scripts.is_shell_script(tmp_path / name) is shell, first_line
+
+
+def test_every_shell_script_passes_shellcheck() -> None:
+    scripts = shell_scripts.shell_scripts()
     proc = subprocess.run(
-        [_venv_tool("shellcheck"), *SHELL_SCRIPTS],
+        [_venv_tool("shellcheck"), *scripts],
         cwd=cs.REPO,
         capture_output=True,
         text=True,
