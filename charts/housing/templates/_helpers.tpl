@@ -169,6 +169,40 @@ S3 environment (endpoint, region, credentials from the Secret) for training and 
       key: AWS_SECRET_ACCESS_KEY
 {{- end }}
 
+{{/*
+One env var from a key of an existing Secret: (dict "name" "ENV" "secret" "my-secret" "key" "k")
+*/}}
+{{- define "housing.secretEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret }}
+      key: {{ .key | quote }}
+{{- end }}
+
+{{/*
+The bundle verification key for every pod that loads bundles, or nothing: (dict "ctx" $ "indent" 12).
+model/signing.py: with HOUSING_BUNDLE_VERIFY_KEY set, unsigned or wrongly signed bundles are refused.
+*/}}
+{{- define "housing.verifyKeyEnv" -}}
+{{- with .ctx.Values.signing }}
+{{- if .publicKeySecret }}
+{{- include "housing.secretEnv" (dict "name" "HOUSING_BUNDLE_VERIFY_KEY" "secret" .publicKeySecret "key" .publicKeySecretKey) | nindent $.indent }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The bundle signing key, for the training pod only, or nothing: (dict "ctx" $ "indent" 12).
+*/}}
+{{- define "housing.signingKeyEnv" -}}
+{{- with .ctx.Values.signing }}
+{{- if .privateKeySecret }}
+{{- include "housing.secretEnv" (dict "name" "HOUSING_BUNDLE_SIGNING_KEY" "secret" .privateKeySecret "key" .privateKeySecretKey) | nindent $.indent }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- define "housing.podSecurityContext" -}}
 {{ toYaml .Values.podSecurityContext }}
 {{- end }}
@@ -222,6 +256,9 @@ only at apply time). Collects every problem, then fails once with all of them.
 {{- end }}
 {{- if and (include "housing.followsLatest" .) .Values.training.enabled (le (int64 .Values.inferenceService.bundleWaitSeconds) (int64 .Values.training.activeDeadlineSeconds)) }}
 {{- $errors = append $errors (printf "inferenceService.bundleWaitSeconds (%v) must exceed training.activeDeadlineSeconds (%v): the first revision waits for the training Job's bundle, and Knative fails a revision not Ready within its progress-deadline" .Values.inferenceService.bundleWaitSeconds .Values.training.activeDeadlineSeconds) }}
+{{- end }}
+{{- if and .Values.signing.publicKeySecret .Values.training.enabled (not .Values.signing.privateKeySecret) }}
+{{- $errors = append $errors "signing.privateKeySecret: required when signing.publicKeySecret is set and training.enabled is true: the training Job would publish unsigned bundles, which the predictor, drift and performance jobs refuse" }}
 {{- end }}
 {{- if and (eq .Values.bundles.store "pvc") (not .Values.persistence.bundles.enabled) }}
 {{- $errors = append $errors "persistence.bundles.enabled: must be true when bundles.store is pvc" }}
