@@ -1,4 +1,4 @@
-"""Secrets and limits of issue 11 in the chart: bundle-signing keys, the dashboard write token.
+"""Secrets and limits in the chart: bundle-signing keys, dashboard write token, training threads.
 
 model/signing.py reads HOUSING_BUNDLE_VERIFY_KEY (refuse unsigned bundles) wherever bundles are
 loaded and HOUSING_BUNDLE_SIGNING_KEY where they are written; monitoring/dashboard.py reads
@@ -7,9 +7,11 @@ HOUSING_DASHBOARD_TOKEN. The chart takes each from an existing Secret, never fro
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
+import yaml
 
 import chart_support as cs
 
@@ -113,3 +115,31 @@ def test_chart_forces_a_retrain_only_when_training_force_set(
     assert "HOUSING_FORCE" not in _env_by_component(rendered["defaults"])["training"]
     docs = cs.render(sets={"training.force": "true"}, helm=helm)
     assert _env_by_component(docs)["training"]["HOUSING_FORCE"] == "true"
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def test_chart_sizes_training_thread_pools_to_its_cpu_limit_when_defaults(
+    rendered: dict[str, Any],
+) -> None:
+    values = yaml.safe_load((cs.CHART / "values.yaml").read_text())
+    limit = values["training"]["resources"]["limits"]["cpu"]
+    env = _env_by_component(rendered["defaults"])["training"]
+    assert [env[v] for v in THREAD_VARS] == [str(math.ceil(float(limit)))] * 3
+
+
+@pytest.mark.parametrize(
+    ("cpu", "threads", "ok"),
+    [("2", 2, True), ("2", 3, False), ("1500m", 2, True), ("1500m", 3, False), ("1", 1, True)],
+)
+def test_chart_refuses_more_training_threads_than_cpu_limit_when_set(
+    helm: str, cpu: str, threads: int, ok: bool
+) -> None:
+    sets = {"training.resources.limits.cpu": cpu, "training.threads": str(threads)}
+    if not ok:
+        with pytest.raises(cs.RenderError, match=r"training\.threads \(\d+\) exceeds"):
+            cs.render(sets=sets, helm=helm)
+        return
+    env = _env_by_component(cs.render(sets=sets, helm=helm))["training"]
+    assert [env[v] for v in THREAD_VARS] == [str(threads)] * 3

@@ -260,6 +260,13 @@ only at apply time). Collects every problem, then fails once with all of them.
 {{- if and .Values.signing.publicKeySecret .Values.training.enabled (not .Values.signing.privateKeySecret) }}
 {{- $errors = append $errors "signing.privateKeySecret: required when signing.publicKeySecret is set and training.enabled is true: the training Job would publish unsigned bundles, which the predictor, drift and performance jobs refuse" }}
 {{- end }}
+{{- $cpu := toString (dig "limits" "cpu" "" .Values.training.resources) }}
+{{- if and .Values.training.enabled $cpu (regexMatch "^[0-9]+(\\.[0-9]+)?m?$" $cpu) }}
+{{- $cores := ternary (divf (float64 (trimSuffix "m" $cpu)) 1000) (float64 $cpu) (hasSuffix "m" $cpu) }}
+{{- if gt (float64 .Values.training.threads) (ceil $cores) }}
+{{- $errors = append $errors (printf "training.threads (%v) exceeds the training CPU limit (%s, %v cores rounded up): the extra threads would only be throttled" .Values.training.threads $cpu (ceil $cores)) }}
+{{- end }}
+{{- end }}
 {{- if and (eq .Values.bundles.store "pvc") (not .Values.persistence.bundles.enabled) }}
 {{- $errors = append $errors "persistence.bundles.enabled: must be true when bundles.store is pvc" }}
 {{- end }}
