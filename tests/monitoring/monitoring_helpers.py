@@ -23,6 +23,7 @@ import pandas as pd
 from model.bundle import PREDICTION
 from model.events import EventStoreWriter, PredictionEvent
 from model.schema import CATEGORICAL, RAW_COLUMNS
+from monitoring.cloudevents import Half, parse
 
 REQUEST = "org.kubeflow.serving.inference.request"
 RESPONSE = "org.kubeflow.serving.inference.response"
@@ -122,6 +123,22 @@ def write_window(
 
 
 NOW = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)
+
+
+class Clock:
+    """Epoch seconds that move only when the test says so (the collector's ``clock``)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def half(kind: str, ce_id: str, body: bytes, clock: Clock) -> Half:
+    """One CloudEvent half as the collector's app parses it, received at ``clock()``."""
+    headers = {k.lower(): v for k, v in kserve_headers(kind, ce_id).items()}
+    return parse(headers, body, clock())
 
 
 def start_collector(port: int, tmp: Path, *flags: str) -> subprocess.Popen[bytes]:

@@ -12,27 +12,13 @@ import pandas as pd
 import pytest
 
 from model.events import EventStoreWriter
-from monitoring.cloudevents import BadEvent, Half, parse
+from monitoring.cloudevents import BadEvent
 from monitoring.collector import Collector
 from monitoring.pending import DeadLetters, PendingLog
-from monitoring_helpers import kserve_headers, stored_events, v2_request, v2_response
+from monitoring_helpers import Clock, stored_events, v2_request, v2_response
+from monitoring_helpers import half as _half
 
 TIMEOUT = 60.0
-
-
-class Clock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _half(kind: str, ce_id: str, body: bytes, clock: Clock) -> Half:
-    headers = {k.lower(): v for k, v in kserve_headers(kind, ce_id).items()}
-    return parse(headers, body, clock())
 
 
 def _collector(tmp: Path, clock: Clock) -> Collector:
