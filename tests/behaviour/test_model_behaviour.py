@@ -31,22 +31,36 @@ def test_prediction_rises_when_median_income_rises_and_others_fixed(bundle, rows
     assert np.median(high - low) > 50_000
 
 
-def test_predictions_do_not_depend_on_row_order(bundle, rows):
-    order = np.random.default_rng(1).permutation(len(rows))
-    straight = predict(bundle, rows)[PREDICTION]
-    shuffled = predict(bundle, rows.iloc[order].reset_index(drop=True))[PREDICTION]
-    assert np.array_equal(straight[order], shuffled)
-
-
 def test_predictions_fall_in_plausible_range(bundle, rows):
     pred = predict(bundle, rows)[PREDICTION]
     assert pred.min() >= 1e4 and pred.max() <= 1e6
 
 
-def test_single_row_prediction_equals_its_batch_prediction(bundle, rows):
-    batch = predict(bundle, rows)[PREDICTION]
-    single = [predict(bundle, rows.iloc[[i]])[PREDICTION][0] for i in range(10)]
-    assert np.array_equal(batch[:10], np.array(single))
+# Where a row's results must not depend on the other rows of its request: the feature matrix (the
+# neighbour statistics are the batch-sensitive part), the point prediction, and the interval.
+PLACES = {
+    "features": lambda bundle, frame: {"features": bundle.pipeline[:-1].transform(frame)},
+    "prediction": lambda bundle, frame: predict(bundle, frame),
+    "interval": lambda bundle, frame: predict(bundle, frame, interval=True),
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_results_follow_their_rows_bit_for_bit_when_row_order_changes(bundle, rows, place):
+    order = np.random.default_rng(1).permutation(len(rows))
+    straight = PLACES[place](bundle, rows)
+    shuffled = PLACES[place](bundle, rows.iloc[order].reset_index(drop=True))
+    for name, values in straight.items():
+        assert values[order].tobytes() == shuffled[name].tobytes(), name
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_a_row_alone_gets_its_batch_results_bit_for_bit(bundle, rows, place):
+    batch = PLACES[place](bundle, rows)
+    for i in range(10):
+        alone = PLACES[place](bundle, rows.iloc[[i]])
+        for name, values in batch.items():
+            assert alone[name].tobytes() == values[i : i + 1].tobytes(), (name, i)
 
 
 def test_missing_total_bedrooms_is_imputed_when_null(bundle, rows):

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,6 +168,18 @@ def start_collector(port: int, tmp: Path, *flags: str) -> subprocess.Popen[bytes
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError("collector did not start")
+
+
+@contextmanager
+def collector_process(port: int, tmp: Path, *flags: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``start_collector``, then SIGTERM and wait for it on the way out (its exit code is then in
+    ``returncode``)."""
+    proc = start_collector(port, tmp, *flags)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def wait_until_idle(port: int, timeout_s: float = 60) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from model.schema import RAW_COLUMNS
 from monitoring_helpers import (
+    collector_process,
     kserve_headers,
     start_collector,
     stored_events,
@@ -64,12 +65,9 @@ def test_collector_stores_every_acknowledged_half_when_signalled_under_load(
             time.sleep(0.01)
         proc.send_signal(sig)
         code = proc.wait(timeout=60)
-    restarted = start_collector(port, tmp_path, "--orphan-timeout-s", "0.2")
-    try:
+    with collector_process(port, tmp_path, "--orphan-timeout-s", "0.2") as restarted:
         wait_until_idle(port)
-    finally:
-        restarted.terminate()
-        assert restarted.wait(timeout=60) == 0
+    assert restarted.returncode == 0
     events = stored_events(tmp_path / "events")
     stored = {e.request_id for e in events}
     paired = {e.request_id for e in events if e.kind == "prediction"}
@@ -108,8 +106,7 @@ def test_collector_peak_rss_stays_under_the_pod_limit_with_max_size_and_oversize
     dense = b'{"inputs": [{"name": "x", "data": [' + b"0," * (limit // 2 - 64) + b"0]}]}"
     oversize = b"[" * (47 << 20)
     port = free_port()
-    proc = start_collector(port, tmp_path)
-    try:
+    with collector_process(port, tmp_path) as proc:
         started = _peak_rss_mib(proc.pid)
         codes = [_post(port, "request", "big", request), _post(port, "response", "big", response)]
         with ThreadPoolExecutor(3) as pool:  # three at once, left waiting for their partner
@@ -117,9 +114,6 @@ def test_collector_peak_rss_stays_under_the_pod_limit_with_max_size_and_oversize
         refused = [_post(port, "request", "dense", dense), _post(port, "request", "huge", oversize)]
         refused.append(_post(port, "request", "huge", iter([oversize[: 1 << 20]] * 47)))
         peak = _peak_rss_mib(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
     print(
         f"\ncollector RSS: {started:.0f} MiB at start, peak {peak:.0f} MiB "
         f"({len(request)} B requests, a {len(dense)} B dense body, a 47 MiB body)"
@@ -144,14 +138,10 @@ def test_collector_replays_past_a_huge_pending_record_under_the_pod_limit(
             fh.write("0.5," * (1 << 18))
         fh.write("0.5]}}\n")
     port = free_port()
-    proc = start_collector(port, tmp_path)
-    try:
+    with collector_process(port, tmp_path) as proc:
         health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
         assert _post(port, "request", "after", v2_request(rows)) == 200
         peak = _peak_rss_mib(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
     print(
         f"\ncollector replay of a {(pending / 'dead-letter.jsonl').stat().st_size} B dead letter:"
         f" peak RSS {peak:.0f} MiB"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,3 +30,14 @@ def server(
 def rows(sample_frame: pd.DataFrame) -> pd.DataFrame:
     """200 raw rows of the real data (some with a missing total_bedrooms)."""
     return sample_frame[list(RAW_COLUMNS)]
+
+
+@pytest.fixture(scope="module")
+def tally(request: pytest.FixtureRequest) -> Iterator[Counter[Any]]:
+    """Cases per outcome (status code or gRPC code), printed as one line after the module."""
+    counts: Counter[Any] = Counter()
+    yield counts
+    print(
+        f"{request.module.__name__}: {sum(counts.values())} cases "
+        + ", ".join(f"{k}={v}" for k, v in sorted(counts.items(), key=str))
+    )

@@ -1,11 +1,15 @@
-"""Hypothesis strategies shared by the HTTP and gRPC fuzz suites, and the 4xx message check."""
+"""What the HTTP and gRPC fuzz suites share: hypothesis strategies, the 4xx message check and the
+bookkeeping (how many cases, derandomized, a tally of outcomes printed at the end)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.schema import CATEGORICAL, CATEGORIES, RAW_COLUMNS
@@ -75,8 +79,20 @@ def columns(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-def histogram_line(name: str, counts: Counter[Any]) -> str:
-    """One line for the test log: cases per outcome."""
-    return f"{name}: {sum(counts.values())} cases " + ", ".join(
-        f"{k}={v}" for k, v in sorted(counts.items(), key=str)
+CASES = int(os.environ.get("HOUSING_FUZZ_CASES", "2000"))  # 2,000 in CI
+
+
+def run_cases(
+    cases: st.SearchStrategy[Any], check: Callable[[Any], None], tally: Counter[Any]
+) -> None:
+    """``check`` every one of ``CASES`` generated cases, the same ones on every run (CI), and
+    make sure each case was tallied."""
+    fixed = settings(
+        max_examples=CASES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
     )
+    fixed(given(cases)(check))()
+    assert sum(tally.values()) >= CASES

@@ -7,17 +7,14 @@ mismatched counts, odd shapes, names, datatypes, parameters and requested output
 
 from __future__ import annotations
 
-import os
 import random
 import struct
-from collections import Counter
 from collections.abc import Iterator
 
 import grpc
 import numpy as np
 import pytest
-from fuzz_support import DATATYPES, NAMES, columns, histogram_line, names_the_input
-from hypothesis import HealthCheck, given, settings
+from fuzz_support import DATATYPES, NAMES, columns, names_the_input, run_cases
 from hypothesis import strategies as st
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc.grpc_predict_v2_pb2_grpc import GRPCInferenceServiceStub
@@ -25,7 +22,6 @@ from predictor_helpers import PredictorProcess
 
 from model.schema import CATEGORICAL
 
-CASES = int(os.environ.get("HOUSING_FUZZ_CASES", "2000"))  # 2,000 in CI
 # What a server error looks like over gRPC; KServe maps its InferenceError (our 500) to
 # INVALID_ARGUMENT, so its "internal error" text is checked too.
 SERVER_ERRORS = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS}
@@ -128,22 +124,7 @@ def stub(server: PredictorProcess) -> Iterator[GRPCInferenceServiceStub]:
         yield GRPCInferenceServiceStub(channel)
 
 
-@pytest.fixture(scope="module")
-def tally() -> Iterator[Counter[str]]:
-    counts: Counter[str] = Counter()
-    yield counts
-    print(histogram_line("grpc fuzz", counts))
-
-
 def test_grpc_fuzz_never_answers_a_server_error_and_names_the_input(stub, tally):
-    @settings(
-        max_examples=CASES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.one_of(requests(), clean_requests()))
     def one_call(request: pb.ModelInferRequest) -> None:
         try:
             stub.ModelInfer(request, timeout=30)
@@ -156,6 +137,5 @@ def test_grpc_fuzz_never_answers_a_server_error_and_names_the_input(stub, tally)
             if code == grpc.StatusCode.INVALID_ARGUMENT:
                 assert names_the_input(details), (details[:500], request)
 
-    one_call()
-    assert sum(tally.values()) >= CASES
+    run_cases(st.one_of(requests(), clean_requests()), one_call, tally)
     assert tally["OK"] > 0 and tally["INVALID_ARGUMENT"] > 0

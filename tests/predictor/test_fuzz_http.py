@@ -7,20 +7,16 @@ JSON documents, raw bytes, lone surrogates, deep nesting, other routes and metho
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections import Counter
 from typing import Any
 
-import pytest
-from fuzz_support import DATATYPES, NAMES, SCALARS, columns, histogram_line, names_the_input
-from hypothesis import HealthCheck, given, settings
+from fuzz_support import DATATYPES, NAMES, SCALARS, columns, names_the_input, run_cases
 from hypothesis import strategies as st
 from predictor_helpers import PredictorProcess
 
 from model.schema import CATEGORICAL
 
-CASES = int(os.environ.get("HOUSING_FUZZ_CASES", "2000"))  # 2,000 in CI
 PATHS = st.sampled_from(
     [
         "/v2/models/housing/infer",
@@ -129,24 +125,9 @@ def raw_bodies(draw: st.DrawFn) -> tuple[str, bytes, dict[str, str]]:
     return path, body, headers
 
 
-@pytest.fixture(scope="module")
-def tally() -> Counter[int]:
-    counts: Counter[int] = Counter()
-    yield counts
-    print(histogram_line("http fuzz", counts))
-
-
 def test_http_fuzz_answers_no_5xx_and_names_the_input_in_every_4xx(
     server: PredictorProcess, tally: Counter[int]
 ):
-    @settings(
-        max_examples=CASES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(raw_bodies())
     def one_request(case: tuple[str, bytes, dict[str, str]]) -> None:
         path, body, headers = case
         response = server.client.post(path, content=body, headers=headers)
@@ -157,6 +138,5 @@ def test_http_fuzz_answers_no_5xx_and_names_the_input_in_every_4xx(
             assert names_the_input(error), (path, body[:300], error[:500])
             assert len(error) < 6_000, error[:300]
 
-    one_request()
-    assert sum(tally.values()) >= CASES
+    run_cases(raw_bodies(), one_request, tally)
     assert tally[200] > 0 and len(tally) > 3  # the generator reaches success and several refusals
