@@ -115,7 +115,9 @@ def named(features: HousingFeatures, matrix: np.ndarray) -> dict[str, float]:
 def test_feature_names_are_the_documented_columns_in_order_by_default() -> None:
     assert feature_names() == ENGINEERED_NAMES
     assert feature_names(engineered=False) == BASELINE_NAMES
-    assert HousingFeatures().get_feature_names_out().tolist() == list(ENGINEERED_NAMES)
+    out = HousingFeatures().get_feature_names_out()
+    assert out.tolist() == list(ENGINEERED_NAMES)
+    assert out.dtype == object  # sklearn's get_feature_names_out contract: an array of str objects
     assert RATIO_FEATURES == RATIOS
     assert DISTANCE_FEATURE == "evidence_km_k16"
 
@@ -320,16 +322,21 @@ def test_fit_transform_gives_each_training_row_the_other_rows_statistics() -> No
     np.testing.assert_allclose(rows["kernel_value_at_own_rooms_k16"], VALUE)  # per room x 5
 
 
-@pytest.mark.parametrize(("n", "fits"), [(16, False), (17, True)])
-def test_fit_needs_more_rows_than_the_widest_neighbourhood(n: int, fits: bool) -> None:
+@pytest.mark.parametrize(
+    ("neighbourhoods", "n", "fits"), [((16,), 16, False), ((16,), 17, True), ((4, 8), 8, False)]
+)
+def test_fit_needs_more_rows_than_the_widest_neighbourhood(
+    neighbourhoods: tuple[int, ...], n: int, fits: bool
+) -> None:
     frame, y = training(n)
+    features = HousingFeatures(neighbourhoods=neighbourhoods)
 
     if fits:
-        assert HousingFeatures().fit(frame, y).transform(frame).shape == (n, len(ENGINEERED_NAMES))
+        assert features.fit_transform(frame, y).shape == (n, len(ENGINEERED_NAMES))
     else:
         with pytest.raises(ValueError) as refused:
-            HousingFeatures().fit(frame, y)
-        assert str(refused.value) == "need more rows than neighbourhoods=(16,): 16"
+            features.fit(frame, y)
+        assert str(refused.value) == f"need more rows than neighbourhoods={neighbourhoods}: {n}"
 
 
 def test_fit_without_target_names_the_missing_target_when_engineered() -> None:

@@ -470,3 +470,144 @@ def test_a_restart_dead_letters_an_unusable_pending_record_with_its_reason(
     assert dead["reason"].endswith(": ValueError: kind 'other'")
     assert json.loads(dead["item"]) == record
     assert log.read_text() == ""  # compacted: not replayed again
+
+
+@pytest.mark.parametrize(("timeout", "latest"), [(0.4, 0.5), (6.5, 7.5)])
+def test_the_sweeper_stores_an_orphan_within_a_quarter_timeout_and_a_second_of_expiry(
+    tmp_path: Path, rows: pd.DataFrame, monkeypatch: pytest.MonkeyPatch, timeout: float, latest
+) -> None:
+    clock = Clock()
+    sink = Sink(tmp_path / "events")
+    written: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def elapse(delay: float, result: Any = None) -> Any:  # the sweeper's waits, on the clock
+        clock.now += delay
+        return await real_sleep(0, result)
+
+    def write(events: Iterable[Any]) -> int:
+        written.append(clock.now)
+        return Sink.write(sink, events)
+
+    sink.write = write  # type: ignore[method-assign]
+    start = clock.now
+
+    async def script(c: Collector) -> int:
+        monkeypatch.setattr(asyncio, "sleep", elapse)
+        await c.receive(half("request", "late", v2_request(rows), clock))
+        while not written:
+            await real_sleep(0.001)
+        monkeypatch.undo()
+        return c.waiting
+
+    assert run(tmp_path, script, clock=clock, sink=sink, orphan_timeout_s=timeout) == 0
+    assert timeout <= written[0] - start <= latest
+    [event] = stored_events(tmp_path / "events")
+    assert event.kind == "request_only"
+
+
+def test_stop_waits_for_a_write_in_progress(tmp_path: Path, rows: pd.DataFrame) -> None:
+    clock = Clock()
+    sink = Sink(tmp_path / "events")
+
+    async def script(c: Collector) -> str:
+        await c.receive(half("request", "s", v2_request(rows), clock))
+        sink.gate = threading.Event()
+        pair = asyncio.ensure_future(c.receive(half("response", "s", RESPONSE, clock)))
+        while not sink.entered.is_set():
+            await asyncio.sleep(0.001)
+        stopping = asyncio.ensure_future(c.stop())
+        await asyncio.sleep(0.05)
+        sink.gate.set()
+        await stopping
+        await c.start()  # run()'s own stop needs running tasks
+        return await pair
+
+    assert run(tmp_path, script, clock=clock, sink=sink) == "stored"
+    [event] = stored_events(tmp_path / "events")
+    assert event.kind == "prediction"
+
+
+@pytest.mark.parametrize(("written_before", "compacted"), [(99_998, True), (99_997, False)])
+def test_the_pending_log_is_compacted_after_100_000_records_by_default(
+    tmp_path: Path, rows: pd.DataFrame, written_before: int, compacted: bool
+) -> None:
+    clock = Clock()
+    pending = Pending(tmp_path / "pending")
+
+    async def script(c: Collector) -> int:
+        pending.records_written = written_before  # as if that many were appended since start
+        await c.receive(half("request", "a", v2_request(rows), clock))
+        await c.receive(half("request", "b", v2_request(rows), clock))
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if pending.records_written == 0:
+                break
+        return pending.records_written
+
+    left = run(tmp_path, script, clock=clock, pending=pending)
+
+    assert left == (0 if compacted else 99_999)
+
+
+@pytest.mark.parametrize(("age", "status"), [(600.0, "duplicate"), (600.001, "pending")])
+def test_a_resend_is_recognised_for_600_seconds_by_default(
+    tmp_path: Path, rows: pd.DataFrame, age: float, status: str
+) -> None:
+    clock = Clock()
+    request = v2_request(rows)
+
+    async def script(c: Collector) -> str:
+        await c.receive(half("request", "r", request, clock))
+        clock.now += age
+        return await c.receive(half("request", "r", request, clock))
+
+    assert run(tmp_path, script, clock=clock) == status
+
+
+def test_the_collector_forgets_every_closed_id(tmp_path: Path, rows: pd.DataFrame) -> None:
+    clock = Clock()
+
+    async def script(c: Collector) -> dict[str, Any]:
+        for i in range(3):
+            await c.receive(half("request", f"p{i}", v2_request(rows), clock))
+            await c.receive(half("response", f"p{i}", RESPONSE, clock))
+        await c.receive(half("response", "orphan", RESPONSE, clock))
+        await c.receive(half("request", "twin", v2_request(rows), clock))
+        await c.receive(half("request", "twin", v2_request(rows.head(1)), clock))
+        clock.now += TIMEOUT
+        await c.sweep()
+        return dict(c.open)
+
+    assert run(tmp_path, script, clock=clock) == {}  # nothing held: memory stays bounded
+    assert len(stored_events(tmp_path / "events")) == 6
+
+
+def test_failures_and_orphans_are_logged_with_what_an_operator_needs(
+    tmp_path: Path, rows: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    sink = Sink(tmp_path / "events")
+    bad = Half("bad", "response", clock(), {}, b'{"median_house_value": ["\xff"]}', 3, digest="b")
+
+    async def script(c: Collector) -> None:
+        await c.receive(half("request", "bad", v2_request(rows), clock))
+        await c.receive(bad)
+        await c.receive(half("response", "lone", RESPONSE, clock))
+        sink.fail = OSError("store down")
+        with pytest.raises(OSError):
+            await c.receive(half("request", "lone", v2_request(rows.head(1)), clock))
+        sink.fail = None
+        clock.now += TIMEOUT
+        await c.sweep()
+
+    with caplog.at_level(logging.INFO, logger="monitoring.collector"):
+        run(tmp_path, script, clock=clock, sink=sink)
+    logged = {r.getMessage(): r for r in caplog.records}
+    dead, failed, orphan = (
+        logged[m] for m in ("dead_lettered", "store_write_failed", "orphan_stored")
+    )
+    assert dead.reason.startswith("event does not serialise: ")  # type: ignore[attr-defined]
+    assert dead.dead_letters == 1  # type: ignore[attr-defined]
+    assert failed.error == "store down"  # type: ignore[attr-defined]
+    assert (orphan.request_id, orphan.kind) == ("lone", "response_only")  # type: ignore[attr-defined]
