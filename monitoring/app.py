@@ -1,4 +1,5 @@
-"""The collector's HTTP face: ``POST /`` takes KServe's CloudEvents, ``GET /healthz``.
+"""The collector's HTTP face: ``POST /`` takes KServe's CloudEvents, ``GET /healthz``,
+``GET /metrics`` (the jobs' verdicts and the dead-letter counter), ``POST /feedback``.
 
 ``create_app`` opens the stores in the lifespan and mounts the routes; a new route is one more
 ``add_api_route`` on the returned app, with the collector at ``request.app.state.collector``.
@@ -20,6 +21,7 @@ from prometheus_client import CollectorRegistry
 from model.events import new_writer_id, open_writer
 from monitoring.cloudevents import BadEvent, echo, parse
 from monitoring.collector import Collector
+from monitoring.collector_metrics import DeadLetterMetrics
 from monitoring.collector_settings import CollectorSettings
 from monitoring.feedback_http import feedback_router
 from monitoring.pending import DeadLetters, PendingLog
@@ -100,6 +102,7 @@ async def healthz(request: Request) -> dict[str, object]:
 
 def create_app(settings: CollectorSettings) -> FastAPI:
     """The collector app; the store is opened and the pending log replayed at startup."""
+    dead = DeadLetters(settings.collector_pending_dir)  # no I/O until the first item
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,7 +119,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
                 settings.collector_pending_dir,
                 max_record_bytes=4 * settings.collector_max_body_bytes + (1 << 16),
             ),
-            DeadLetters(settings.collector_pending_dir),
+            dead,
             orphan_timeout_s=settings.collector_orphan_timeout_s,
             max_batch=settings.collector_max_batch,
             dedupe_window=settings.collector_dedupe_window,
@@ -139,5 +142,6 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     app.include_router(feedback_router(settings.labels_dir))
     app.state.registry = registry = CollectorRegistry()
     registry.register(LatestVerdicts(Path(d) for d in settings.verdict_dirs))
+    registry.register(DeadLetterMetrics(dead))
     app.include_router(metrics_router(registry))
     return app

@@ -24,7 +24,7 @@ from typing import Any
 from model.events import EventWriter
 from monitoring.cloudevents import BadEvent, EventLine, Half, to_event
 from monitoring.dedupe import Recent
-from monitoring.pending import DeadLetters, PendingLog
+from monitoring.pending import INVALID, UNSERIALISABLE, DeadLetters, PendingLog
 
 logger = logging.getLogger(__name__)
 OTHER = {"request": "response", "response": "request"}
@@ -91,13 +91,13 @@ class Collector:
         """Replay the pending log (quarantining what cannot be used), compact it, start the
         writer and the orphan sweeper."""
         records, bad = await asyncio.to_thread(self.pending.replay)
-        for reason, text in bad:
-            await asyncio.to_thread(self._bury, reason, text)
+        for kind, reason, text in bad:
+            await asyncio.to_thread(self._bury, kind, reason, text)
         for record in records:
             try:
                 half = Half.from_record(record)
             except BadEvent as e:
-                await asyncio.to_thread(self._bury, f"pending record: {e}", record)
+                await asyncio.to_thread(self._bury, INVALID, f"pending record: {e}", record)
                 continue
             self._put(half)
             self.recent.add(half.digest)
@@ -189,9 +189,12 @@ class Collector:
         alone = half.kind == "request"
         return to_event(half if alone else None, None if alone else half, error=error)
 
-    def _bury(self, reason: str, item: Any) -> None:
-        self.dead.add(reason, item)
-        logger.error("dead_lettered", extra={"reason": reason, "dead_letters": self.dead.count})
+    def _bury(self, kind: str, reason: str, item: Any) -> None:
+        self.dead.add(kind, reason, item)
+        logger.error(
+            "dead_lettered",
+            extra={"kind": kind, "reason": reason, "dead_letters": self.dead.count},
+        )
 
     async def _commit(self, events: Sequence[EventLine], records: Sequence[str]) -> _Op:
         op = _Op(list(events), records)
@@ -229,7 +232,11 @@ class Collector:
                 try:
                     event.to_line()
                 except ValueError as e:
-                    self._bury(f"event does not serialise: {e}", {"request_id": event.request_id})
+                    self._bury(
+                        UNSERIALISABLE,
+                        f"event does not serialise: {e}",
+                        {"request_id": event.request_id},
+                    )
                     op.dead += 1
                 else:
                     good.append(event)

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 PREVIEW = 2000  # characters of a dead record kept in the dead-letter file
+# Why an item was quarantined: a fixed set, so it can be a metric label (one series each).
+OVERSIZE = "pending_oversize"  # a pending-log line longer than the record limit
+UNREADABLE = "pending_unreadable"  # a pending-log line that is not a record (not JSON, cut off)
+INVALID = "pending_invalid"  # a record that no longer passes the checks on receipt
+UNSERIALISABLE = "unserialisable"  # a paired or orphan event that cannot be written as JSON
+KINDS = (OVERSIZE, UNREADABLE, INVALID, UNSERIALISABLE)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -57,8 +63,9 @@ class PendingLog:
         self.max_record_bytes = max_record_bytes
         self.records_written = 0
 
-    def replay(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-        """Open ``add`` records in log order, and the lines that could not be read (reason, text).
+    def replay(self) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+        """Open ``add`` records in log order, and the lines that could not be read
+        (kind, reason, text).
 
         Streams the log: memory holds the open records and one line of at most
         ``max_record_bytes``; a longer line (left by an older collector without a body limit)
@@ -68,12 +75,14 @@ class PendingLog:
         if not self.path.exists():
             return [], []
         adds: dict[str, dict[str, Any]] = {}
-        bad: list[tuple[str, str]] = []
+        bad: list[tuple[str, str, str]] = []
         with self.path.open("rb") as fh:
             for number, (line, cut) in enumerate(_lines(fh, self.max_record_bytes), start=1):
                 where = f"{self.path}:{number}"
                 if cut:
-                    bad.append((f"{where}: longer than {self.max_record_bytes} bytes", ""))
+                    bad.append(
+                        (OVERSIZE, f"{where}: longer than {self.max_record_bytes} bytes", "")
+                    )
                     continue
                 try:
                     record = json.loads(line)
@@ -84,7 +93,7 @@ class PendingLog:
                             adds.pop(key, None)
                 except (ValueError, KeyError, TypeError) as e:
                     reason = f"{where}: unreadable ({type(e).__name__}: {e})"
-                    bad.append((reason, line[:PREVIEW].decode("utf-8", "replace")))
+                    bad.append((UNREADABLE, reason, line[:PREVIEW].decode("utf-8", "replace")))
         return list(adds.values()), bad
 
     def compact(self, open_lines: Iterable[str]) -> None:
@@ -111,20 +120,34 @@ class PendingLog:
 class DeadLetters:
     """``dead-letter.jsonl``: what the collector accepted earlier but can never store.
 
-    One fsynced line per item: ``{"ts", "reason", "item"}`` (the item as JSON, ASCII-escaped so a
-    lone surrogate survives, cut to ``PREVIEW`` characters). Nothing reads it back: it is for
-    people, and ``count`` (since start) for /healthz and the logs.
+    One fsynced line per item: ``{"ts", "kind", "reason", "item"}`` (``kind`` one of ``KINDS``;
+    the item as JSON, ASCII-escaped so a lone surrogate survives, cut to ``PREVIEW`` characters).
+    Nothing reads it back: it is for people, and the counts since start (``by_kind``, ``count``)
+    for /healthz, /metrics and the logs.
     """
 
     NAME = "dead-letter.jsonl"
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / self.NAME
-        self.count = 0
+        # Every kind from 0: a counter series that appears only with its first increment would
+        # hide that increment from Prometheus' increase().
+        self.by_kind = dict.fromkeys(KINDS, 0)
 
-    def add(self, reason: str, item: Any) -> None:
-        """Append one dead item with the reason it could not be stored."""
+    @property
+    def count(self) -> int:
+        """Items dead-lettered since start."""
+        return sum(self.by_kind.values())
+
+    def add(self, kind: str, reason: str, item: Any) -> None:
+        """Append one dead item with its kind (one of ``KINDS``) and the reason in words.
+
+        Raises:
+            ValueError: ``kind`` is not one of ``KINDS`` (a programming error).
+        """
+        if kind not in self.by_kind:
+            raise ValueError(f"dead-letter kind {kind!r} is not one of {KINDS}")
         text = item if isinstance(item, str) else json.dumps(item, default=str)
-        line = {"ts": time.time(), "reason": reason, "item": text[:PREVIEW]}
+        line = {"ts": time.time(), "kind": kind, "reason": reason, "item": text[:PREVIEW]}
         _append(self.path, (json.dumps(line) + "\n").encode())
-        self.count += 1
+        self.by_kind[kind] += 1

@@ -16,15 +16,21 @@ _SUFFIXES = {
 
 
 def exported() -> set[str]:
-    """Every series name /metrics can show: the predictor's, KServe's, the jobs' verdicts."""
+    """Every series name /metrics can show: the predictor's, KServe's, the jobs' verdicts, the
+    collector's own."""
+    from pathlib import Path
+
     from kserve import metrics as kserve_metrics
 
+    from monitoring.collector_metrics import DeadLetterMetrics
+    from monitoring.pending import DeadLetters
     from monitoring.verdicts import ALL_GAUGES
     from predictor.metrics import Metrics
 
     registry = CollectorRegistry(auto_describe=True)
     Metrics(registry)
     families = [f for c in registry._collector_to_names for f in c.describe()]
+    families += DeadLetterMetrics(DeadLetters(Path("unused"))).describe()
     for hist in (
         kserve_metrics.PRE_HIST_TIME,
         kserve_metrics.PREDICT_HIST_TIME,

@@ -92,6 +92,7 @@ def test_metric_names_of_promql_are_found_when_an_expression_is_parsed() -> None
 def test_exported_names_include_the_predictor_and_kserve_series_when_collected() -> None:
     names = exported()
     assert {"housing_requests_total", "request_predict_seconds_bucket"} <= names
+    assert "housing_collector_dead_letters_total" in names
     assert "housing_requests" not in names  # counters are exposed with _total only
 
 
@@ -116,5 +117,21 @@ def test_grafana_dashboard_queries_only_exported_metrics_when_checked() -> None:
     for expr in exprs:
         assert used(expr) <= names, f"{expr}: unknown metric(s) {used(expr) - names}"
     plotted = set().union(*map(used, exprs))
-    # Every verdict gauge that an alert reads is on the dashboard too.
-    assert {"housing_drift_alarm", "housing_performance_rmse"} <= plotted
+    # The verdict gauges and the collector's quarantine counter that alerts read are plotted too.
+    assert {
+        "housing_drift_alarm",
+        "housing_performance_rmse",
+        "housing_collector_dead_letters_total",
+    } <= plotted
+
+
+def test_grafana_dashboard_panels_do_not_overlap_when_laid_out() -> None:
+    # Grafana moves an overlapping panel down on load: the layout in the file would be a lie.
+    taken: dict[tuple[int, int], str] = {}
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:
+        pos = panel["gridPos"]
+        assert pos["x"] + pos["w"] <= 24, panel["title"]
+        for x in range(pos["x"], pos["x"] + pos["w"]):
+            for y in range(pos["y"], pos["y"] + pos["h"]):
+                assert (x, y) not in taken, f"{panel['title']} overlaps {taken[(x, y)]}"
+                taken[(x, y)] = panel["title"]
