@@ -21,10 +21,11 @@ from typing import Any
 import pandas as pd
 
 from model.events import PredictionEvent, new_writer_id, partition
-from model.schema import RAW_COLUMNS, TARGET, TARGET_RANGE
+from model.schema import RAW_COLUMNS, TARGET, TARGET_RANGE, shown
 
 KEY_FIELDS = ("request_id", "row")
 MAX_REQUEST_ID = 256
+MAX_ROW = 2**31 - 1  # far past any batch; keeps the store's int64 row column from overflowing
 MAX_SHOWN = 20
 
 
@@ -69,19 +70,21 @@ def parse(record: Mapping[str, Any], where: str) -> Label | str:
         return f"{where}: expected an object with request_id, row and {TARGET}"
     rid, row, value = record.get("request_id"), record.get("row"), record.get(TARGET)
     if not isinstance(rid, str | int) or isinstance(rid, bool) or not str(rid).strip():
-        return f"{where}.request_id: {rid!r} is not a non-empty string"
+        return f"{where}.request_id: {shown(rid)} is not a non-empty string"
     if len(str(rid)) > MAX_REQUEST_ID:
         return f"{where}.request_id: longer than {MAX_REQUEST_ID} characters"
     row_number = _row(row)
     if row_number is None:
-        return f"{where}.row: {row!r} is not a row index (an integer >= 0)"
+        return f"{where}.row: {shown(row)} is not a row index (an integer >= 0)"
+    if row_number > MAX_ROW:
+        return f"{where}.row: {shown(row)} is over the largest row index, {MAX_ROW}"
     try:
         number = float(value) if not isinstance(value, bool) and value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # an integer past float's range overflows
         number = None
     low, high = TARGET_RANGE
     if number is None or not math.isfinite(number) or not low < number <= high:
-        return f"{where}.{TARGET}: {value!r} is not a price in ({low:g}, {high:g}]"
+        return f"{where}.{TARGET}: {shown(value)} is not a price in ({low:g}, {high:g}]"
     return Label(str(rid).strip(), row_number, number)
 
 

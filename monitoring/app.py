@@ -139,7 +139,7 @@ def create_app(settings: CollectorSettings) -> FastAPI:
     )
     app.add_api_route("/", receive, methods=["POST"])
     app.add_api_route("/healthz", healthz, methods=["GET"])
-    app.include_router(feedback_router(settings.labels_dir))
+    app.include_router(feedback_router(settings.labels_dir, settings.collector_max_body_bytes))
     app.state.registry = registry = CollectorRegistry()
     registry.register(LatestVerdicts(Path(d) for d in settings.verdict_dirs))
     registry.register(DeadLetterMetrics(dead))

@@ -6,11 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from model.labels import LabelStore
+from model.labels import MAX_ROW, LabelStore
 from monitoring.app import create_app
 from monitoring.collector_settings import CollectorSettings
 from monitoring.feedback_http import MAX_LABELS
@@ -193,3 +194,62 @@ def test_post_feedback_answers_503_and_stores_nothing_when_the_store_is_unwritab
         answer = c.post("/feedback", json={"labels": _labels(1)})
     assert answer.status_code == 503
     assert answer.json()["error"].startswith("label store unavailable")
+
+
+def test_post_feedback_takes_the_largest_row_index_and_refuses_one_more_with_400(
+    client: TestClient,
+) -> None:
+    def post(row: int) -> Any:
+        return client.post(
+            "/feedback",
+            json={"labels": [{"request_id": "a", "row": row, "median_house_value": 1e5}]},
+        )
+
+    at_limit, over = post(MAX_ROW), post(MAX_ROW + 1)
+    assert (at_limit.status_code, at_limit.json()["stored"]) == (200, 1)
+    assert (over.status_code, over.json()["error"]) == (
+        400,
+        f"labels[0].row: {MAX_ROW + 1} is over the largest row index, {MAX_ROW}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (  # float() of this integer overflows; the value is cut in the message
+            b'{"labels": [{"request_id": "a", "row": 0, "median_house_value": 1'
+            + b"0" * 400
+            + b"}]}",
+            f"labels[0].median_house_value: 1{'0' * 39}… (401 characters)"
+            " is not a price in (0, 1e+07]",
+        ),
+        (b'{"labels": ' + b"[" * 5000 + b"]" * 5000 + b"}", "body: nested too deeply"),
+        (b'{"labels": [{"request_id": "' + b"x" * 5000 + b'"}]}', "labels[0].request_id: longer"),
+    ],
+)
+def test_post_feedback_answers_400_not_500_when_a_value_breaks_python(
+    client: TestClient, raw: bytes, message: str
+) -> None:
+    answer = client.post("/feedback", content=raw)
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(message)
+    assert len(answer.json()["error"]) < 200  # client values are echoed cut, never whole
+
+
+def test_post_feedback_answers_413_naming_the_limit_when_the_body_is_one_byte_over_it(
+    tmp_path: Path,
+) -> None:
+    settings = CollectorSettings(
+        events_uri=str(tmp_path / "events"),
+        collector_pending_dir=tmp_path / "pending",
+        labels_dir=tmp_path / "labels",
+        collector_max_body_bytes=1024,
+    )
+    label = json.dumps({"labels": _labels(1)}).encode()
+    at_limit, over = label + b" " * (1024 - len(label)), label + b" " * (1025 - len(label))
+    with TestClient(create_app(settings)) as c:
+        answers = [c.post("/feedback", content=body) for body in (at_limit, over)]
+    assert [a.status_code for a in answers] == [200, 413]
+    assert answers[1].json()["error"] == (
+        "body: over the limit of 1024 bytes (HOUSING_COLLECTOR_MAX_BODY_BYTES)"
+    )
