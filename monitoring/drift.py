@@ -28,6 +28,10 @@ from monitoring.settings import DriftSettings
 COLUMNS: tuple[str, ...] = (*RAW_COLUMNS, PREDICTION_COLUMN)
 NUMERIC_SCORED: tuple[str, ...] = (*NUMERIC, PREDICTION_COLUMN)
 QUANTILES = (0.1, 0.5, 0.9)
+# The prediction in thousands of dollars, for the dashboard only: Evidently 0.7.23's UI draws the
+# y-axis at a fixed width with no unit option (plot_params reads only plot_type, aggregation,
+# is_stacked: ui/service/assets/static/js/index-dashboard-main-*.js), so "500000" showed "500…".
+PREDICTION_K = "prediction_k$"
 Verdict = Literal["ok", "drift", "insufficient data"]
 
 
@@ -184,10 +188,8 @@ def _metrics(
         for c, v in CATEGORIES.items()
     ]
     if PREDICTION_COLUMN in thresholds:  # dashboard series only; empty columns would raise
-        metrics += [MeanValue(column=PREDICTION_COLUMN, tests=[])]
-        metrics += [
-            QuantileValue(column=PREDICTION_COLUMN, quantile=q, tests=[]) for q in QUANTILES
-        ]
+        metrics += [MeanValue(column=PREDICTION_K, tests=[])]
+        metrics += [QuantileValue(column=PREDICTION_K, quantile=q, tests=[]) for q in QUANTILES]
     return metrics
 
 
@@ -213,13 +215,16 @@ def run_report(
     from evidently import DataDefinition, Dataset, Report
 
     cur_frame, ref_frame = prepare(current, version), prepare(reference, version)
+    for frame in (cur_frame, ref_frame):
+        frame[PREDICTION_K] = frame[PREDICTION_COLUMN] / 1000
     present = cur_frame[list(COLUMNS)].notna().sum()
     ref_present = ref_frame[list(COLUMNS)].notna().sum()
     scored = [c for c in COLUMNS if present[c] > 0 and ref_present[c] > 0]
     thresholds = {c: calibration.threshold(c, int(present[c])) for c in scored}
     methods = {c: calibration.methods[c] for c in scored}
     definition = DataDefinition(
-        numerical_columns=list(NUMERIC_SCORED), categorical_columns=[CATEGORICAL, VERSION]
+        numerical_columns=[*NUMERIC_SCORED, PREDICTION_K],
+        categorical_columns=[CATEGORICAL, VERSION],
     )
     cur = Dataset.from_pandas(cur_frame, data_definition=definition)
     ref = Dataset.from_pandas(ref_frame, data_definition=definition)

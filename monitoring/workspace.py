@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from model.events import VERSION
-from monitoring.drift import COLUMNS, PREDICTION_COLUMN, QUANTILES
+from monitoring.drift import COLUMNS, PREDICTION_K, QUANTILES
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = "California-housing price model: drift and data quality of served predictions."
@@ -58,13 +58,11 @@ def _panels(key_columns: list[str]) -> list[Any]:
             values=[metric("MissingValueCount", c, column=c, value_type="share") for c in COLUMNS],
         ),
         line_plot_panel(
-            "Prediction distribution (mean and quantiles)",
+            "Prediction in k$ (mean and quantiles)",
             size="half",
-            values=[metric("MeanValue", "mean", column=PREDICTION_COLUMN)]
+            values=[metric("MeanValue", "mean", column=PREDICTION_K)]
             + [
-                metric(
-                    "QuantileValue", f"q{int(q * 100)}", column=PREDICTION_COLUMN, quantile=str(q)
-                )
+                metric("QuantileValue", f"q{int(q * 100)}", column=PREDICTION_K, quantile=str(q))
                 for q in QUANTILES
             ],
         ),
@@ -89,7 +87,8 @@ def project_for(workspace: Any, name: str, key_columns: list[str]) -> Any:
 
 
 def performance_panels(version: str) -> list[Any]:
-    """RMSE, MAE and interval coverage of one model version over time (its snapshots only)."""
+    """RMSE, MAE (in thousands of dollars, see ``performance_report``) and interval coverage of
+    one model version over time (its snapshots only)."""
     from evidently.sdk.models import PanelMetric
     from evidently.sdk.panels import line_plot_panel
 
@@ -104,7 +103,7 @@ def performance_panels(version: str) -> list[Any]:
 
     return [
         line_plot_panel(
-            f"RMSE and MAE over time: {version}",
+            f"RMSE and MAE in k$ over time: {version}",
             size="half",
             values=[metric("RMSE", "RMSE"), metric("MAE", "MAE", value_type="mean")],
         ),

@@ -35,20 +35,47 @@ PANELS = (  # every "over time" panel, in page order, and its kind of chart
     ("Share of drifted columns over time", "MuiMarkElement-root"),
     ("Drift score of key columns", "MuiMarkElement-root"),
     ("Missing-value share per column", "MuiMarkElement-root"),
-    ("Prediction distribution (mean and quantiles)", "MuiMarkElement-root"),
+    ("Prediction in k$ (mean and quantiles)", "MuiMarkElement-root"),
     ("Rows scored per model version", "MuiBarElement-root"),
-    ("RMSE and MAE over time: ", "MuiMarkElement-root"),
+    ("RMSE and MAE in k$ over time: ", "MuiMarkElement-root"),
     ("Interval coverage over time: ", "MuiMarkElement-root"),
 )
 MIN_POINTS = 5
+COUNTER = "Share of drifted columns (last run)"
+
+
+def panels(dom: str) -> dict[str, str]:
+    """The rendered DOM of each "over time" panel, by title."""
+    starts = [dom.index(title) for title, _ in PANELS]
+    ends = [*starts[1:], len(dom)]
+    return {title: dom[b:e] for (title, _), b, e in zip(PANELS, starts, ends, strict=True)}
+
+
+def y_ticks(chunk: str) -> list[tuple[float, str]]:
+    """(pixel y, label) of the y-axis ticks of the first chart in ``chunk``, as drawn."""
+    begin = chunk.index("MuiChartsAxis-directionY")
+    end = chunk.find("MuiChartsAxis-root", begin + 30)
+    axis = chunk[begin : end if end > 0 else len(chunk)]
+    return [
+        (float(y), label)
+        for y, label in re.findall(
+            r'translate\(0, ([\d.]+)\)" class="MuiChartsAxis-tickContainer">.*?<tspan[^>]*>'
+            r"([^<]*)</tspan>",
+            axis,
+        )
+    ]
+
+
+def value_at(ticks: list[tuple[float, str]], y: float) -> float:
+    """The value at pixel ``y`` on a linear axis, from its first and last tick."""
+    (y0, a), (y1, b) = ticks[0], ticks[-1]
+    return float(a) + (y - y0) * (float(b) - float(a)) / (y1 - y0)
 
 
 def points_per_panel(dom: str) -> dict[str, int]:
     """Points (line marks, or bars) of each panel's first series, from the rendered DOM."""
-    starts = [dom.index(title) for title, _ in PANELS]
     out = {}
-    for (title, mark), begin, end in zip(PANELS, starts, [*starts[1:], len(dom)], strict=True):
-        chunk = dom[begin:end]
+    for (title, mark), chunk in zip(PANELS, panels(dom).values(), strict=True):
         if mark == "MuiMarkElement-root":  # one mark per point and series: count series 0
             out[title] = len(re.findall(r"MuiMarkElement-series-[\w-]*id-0\b", chunk))
         else:
@@ -114,7 +141,24 @@ def test_dashboard_draws_every_panel_over_time_when_a_week_of_history_is_reporte
     points = points_per_panel(dom)
     assert all(n >= MIN_POINTS for n in points.values()), points
     assert points["Rows scored per model version"] == 7  # one bar per simulated day
-    assert points["RMSE and MAE over time: "] == 5  # labels for the first five days only
+    assert points["RMSE and MAE in k$ over time: "] == 5  # labels for the first five days only
     stamps = {f"{history.DAY0 + timedelta(days=d):%Y-%m-%d} 00:00:00" for d in (1, 7)}
     assert all(s in dom for s in stamps)  # first and last window ends are on the time axis
     assert shot.stat().st_size > 50_000  # a blank page is a few KB
+    charts = panels(dom)
+    for title, chunk in charts.items():
+        labels = [label for _, label in y_ticks(chunk)]
+        assert len(labels) >= 3, (title, labels)
+        # MUI cuts a tick label that is wider than the axis with "…" ("500000" -> "500…").
+        assert all("…" not in x and re.fullmatch(r"-?[\d.]+", x) for x in labels), (title, labels)
+    prices = [float(x) for _, x in y_ticks(charts["Prediction in k$ (mean and quantiles)"])]
+    assert 100 <= max(prices) <= 1000  # thousands of dollars
+    # The drift-share chart agrees with the counter: its last point is at the counter's value.
+    counter = float(re.search(r"<h2[^>]*>([\d.]+)</h2>", dom[dom.index(COUNTER) :])[1])
+    chunk = charts["Share of drifted columns over time"]
+    last = re.findall(r'<circle[^>]*cy="([\d.]+)"[^>]*MuiMarkElement-series-[\w-]*id-0\b', chunk)[
+        -1
+    ]
+    ticks = y_ticks(chunk)
+    assert value_at(ticks, float(last)) == pytest.approx(counter, abs=0.005), (counter, ticks)
+    assert counter > 0 and float(ticks[-1][1]) >= counter  # drift rose: not an axis stuck at 0

@@ -173,4 +173,4 @@ def test_report_writes_one_document_and_pushes_gauges_when_labels_show_degradati
 
     [project] = Workspace(str(tmp_path / "ws")).list_projects()
     titles = {p.title for p in project.dashboard.model().panels}
-    assert f"RMSE and MAE over time: {v['model_version']}" in titles
+    assert f"RMSE and MAE in k$ over time: {v['model_version']}" in titles
