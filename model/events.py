@@ -222,6 +222,14 @@ def _lines(
     return _dir_lines(Path(uri), start, end)
 
 
+def store_lines(
+    uri: str | Path, start: datetime, end: datetime, *, s3_endpoint_url: str | None = None
+) -> Iterator[tuple[str, int, bytes]]:
+    """Every line of the hour partitions that overlap [start, end), directory or ``s3://``:
+    (file or object URI, line number, raw line). Lines are not parsed nor filtered by ``ts``."""
+    return _lines(str(uri), s3_endpoint_url, start, end)
+
+
 _REQUIRED = frozenset(("ts", "request_id", "model_version", "inputs", "outputs"))
 _FIELDS = frozenset(PredictionEvent.model_fields)
 _TEXT = ("ts", "request_id", "model_version")

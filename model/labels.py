@@ -14,13 +14,15 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from model.events import PredictionEvent, new_writer_id, partition
+from model import s3
+from model.errors import PublishError
+from model.events import PredictionEvent, new_writer_id, store_lines
 from model.schema import RAW_COLUMNS, TARGET, TARGET_RANGE, shown
 
 KEY_FIELDS = ("request_id", "row")
@@ -103,27 +105,67 @@ def _row(row: Any) -> int | None:
 class LabelStore:
     """Labels under ``root`` as JSON lines, one file per writing process, one entry per key.
 
+    On S3 (``s3://bucket/prefix``) each ``add`` puts one object, ``<writer>-<seq>.jsonl`` (S3 has
+    no append); reading takes every ``*.jsonl`` object directly under the prefix.
+
     Args:
-        root: the store directory (a PVC in the cluster); created by the first ``add``.
+        root: the store directory (a PVC in the cluster; created by the first ``add``) or an
+            ``s3://`` prefix.
+        s3_endpoint_url: S3 endpoint (MinIO); None: AWS.
+
+    Raises:
+        PublishError: an ``s3://`` store that cannot be listed or read.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path | str, *, s3_endpoint_url: str | None = None) -> None:
         self.root = root
-        self._file = self.root / f"{new_writer_id('labels')}.jsonl"
+        self._s3 = s3.client(s3_endpoint_url) if s3.is_s3(root) else None
+        self._writer, self._seq = new_writer_id("labels"), 0
         self._known: dict[tuple[str, int], float] = {}
         for label in self._read():
             self._known.setdefault(label.key, label.value)
 
+    def _files(self) -> Iterator[tuple[str, Iterable[str]]]:
+        if self._s3 is None:
+            for file in sorted(Path(self.root).glob("*.jsonl")):
+                with file.open(encoding="utf-8", errors="replace") as fh:
+                    yield str(file), fh
+            return
+        prefix = str(self.root).rstrip("/")
+        for name in s3.list_children(self._s3, prefix):
+            if name.endswith(".jsonl"):
+                uri = f"{prefix}/{name}"
+                bucket, key = s3.split(uri)
+                try:
+                    body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                except Exception as e:  # botocore's errors share no base we import here
+                    raise PublishError(f"labels: cannot read {uri}: {e}") from e
+                yield uri, body.decode("utf-8", "replace").splitlines()
+
     def _read(self) -> Iterable[Label]:
-        for file in sorted(self.root.glob("*.jsonl")):
-            with file.open(encoding="utf-8", errors="replace") as fh:
-                for line in fh:
-                    try:
-                        got = parse(json.loads(line), str(file))
-                    except ValueError:
-                        continue  # a crash mid-write leaves a partial last line only
-                    if isinstance(got, Label):
-                        yield got
+        for where, lines in self._files():
+            for line in lines:
+                try:
+                    got = parse(json.loads(line), where)
+                except ValueError:
+                    continue  # a crash mid-write leaves a partial last line only
+                if isinstance(got, Label):
+                    yield got
+
+    def _append(self, lines: str) -> None:
+        if self._s3 is not None:
+            self._seq += 1
+            uri = f"{str(self.root).rstrip('/')}/{self._writer}-{self._seq:09d}.jsonl"
+            s3.put_text(self._s3, uri, lines)
+            return
+        root = Path(self.root)
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / f"{self._writer}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, lines.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def __len__(self) -> int:
         return len(self._known)
@@ -176,14 +218,8 @@ class LabelStore:
         )
         if lines:
             try:
-                self.root.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self._file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                try:
-                    os.write(fd, lines.encode())
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            except OSError:
+                self._append(lines)
+            except (OSError, PublishError):
                 for x in new:  # not stored: a retry must be able to store them
                     self._known.pop(x.key, None)
                 raise
@@ -221,20 +257,23 @@ class Labelled:
         return self.labels_total - self.matched
 
 
-def _lines(root: Path, start: datetime, end: datetime) -> Iterator[str]:
-    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    while hour < end:
-        for file in sorted(partition(root, hour).glob("*.jsonl")):
-            with file.open(encoding="utf-8", errors="replace") as fh:
-                yield from (line for line in fh if line.strip())
-        hour += timedelta(hours=1)
-
-
-def join(events_root: Path, start: datetime, end: datetime, labels: pd.DataFrame) -> Labelled:
+def join(
+    events_uri: str | Path,
+    start: datetime,
+    end: datetime,
+    labels: pd.DataFrame,
+    *,
+    s3_endpoint_url: str | None = None,
+) -> Labelled:
     """Prediction rows of [start, end) that have a label, one frame per model version.
 
-    Columns: the raw inputs, ``prediction`` and, when the request asked for them, the interval
-    bounds ``lower``/``upper``, then the label ``median_house_value``.
+    Args:
+        events_uri: the event store, a directory or ``s3://bucket/prefix``.
+        s3_endpoint_url: S3 endpoint (MinIO); None: AWS.
+
+    Returns:
+        Per version, the raw inputs, ``prediction`` and, when the request asked for them, the
+        interval bounds ``lower``/``upper``, then the label ``median_house_value``.
     """
     from model.bundle import LOWER, PREDICTION, UPPER  # sklearn: not for the collector's import
 
@@ -243,7 +282,9 @@ def join(events_root: Path, start: datetime, end: datetime, labels: pd.DataFrame
     )
     rows: dict[str, list[dict[str, Any]]] = {}
     matched: set[tuple[str, int]] = set()
-    for line in _lines(events_root, start, end):
+    for _, _, line in store_lines(events_uri, start, end, s3_endpoint_url=s3_endpoint_url):
+        if not line.strip():
+            continue
         try:
             event = PredictionEvent.from_line(line)
         except ValueError:

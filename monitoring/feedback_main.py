@@ -62,7 +62,8 @@ def _ingest(settings: FeedbackSettings, source: str) -> int:
     from monitoring.feedback import ingest, read_records
 
     records = read_records(source, settings.s3_endpoint_url)
-    result = ingest(records, LabelStore(settings.labels_dir), source=source, origin=source)
+    store = LabelStore(settings.labels_dir, s3_endpoint_url=settings.s3_endpoint_url)
+    result = ingest(records, store, source=source, origin=source)
     print(json.dumps(result.to_dict()))
     for problem in result.invalid + result.conflicts:
         print(f"housing-feedback: {problem}", file=sys.stderr)

@@ -12,10 +12,11 @@ from model.settings import HousingSettings
 class FeedbackSettings(HousingSettings):
     """``housing-feedback``: ingest labelled outcomes, report performance per model version."""
 
-    labels_dir: Path = Path("artifacts/labels")
-    """Label store: a directory (PVC) of JSON lines, one entry per (request_id, row)."""
+    labels_dir: str = "artifacts/labels"
+    """Label store of JSON lines, one entry per (request_id, row): a directory (PVC) or
+    s3://bucket/prefix (one object per ingest)."""
     events_uri: str = "artifacts/events"
-    """Event store the labels are joined to (a directory)."""
+    """Event store the labels are joined to: a directory or s3://bucket/prefix."""
     bundles_uri: str = "artifacts/bundles"
     """Bundles root: hold-out RMSE and promised interval coverage of each version."""
     bundle_cache: Path = Path.home() / ".cache" / "housing-kserve" / "bundles"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from model.bundle import load_bundle
@@ -67,10 +66,13 @@ def run(settings: FeedbackSettings, now: datetime | None = None) -> dict[str, An
     """Run one performance report; returns the document it wrote.
 
     Raises:
-        WindowError, BundleError, PushError: mapped to exit 2.
+        WindowError, BundleError, PushError, PublishError (an s3:// store that cannot be
+            read): mapped to exit 2.
     """
     start, end = window(settings, now or datetime.now(UTC))
-    labelled = join(Path(settings.events_uri), start, end, LabelStore(settings.labels_dir).frame())
+    endpoint = settings.s3_endpoint_url
+    labels = LabelStore(settings.labels_dir, s3_endpoint_url=endpoint).frame()
+    labelled = join(settings.events_uri, start, end, labels, s3_endpoint_url=endpoint)
     results = [_judge(v, f, settings) for v, f in sorted(labelled.frames.items())]
     document = summary(labelled, results, start, end)
     settings.performance_reports_dir.mkdir(parents=True, exist_ok=True)

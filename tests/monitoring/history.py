@@ -73,7 +73,7 @@ def fill(
         )
         performance(
             FeedbackSettings(
-                labels_dir=tmp / "labels",
+                labels_dir=str(tmp / "labels"),
                 events_uri=str(tmp / "events"),
                 bundles_uri=str(bundle_dir.parent),
                 performance_reports_dir=tmp / "performance",

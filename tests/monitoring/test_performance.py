@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,19 +13,24 @@ import pandas as pd
 import pytest
 
 from model.bundle import PREDICTION, load_bundle
-from model.events import EventStoreWriter, PredictionEvent
+from model.errors import PublishError
+from model.events import EventStoreWriter, PredictionEvent, open_writer
 from model.labels import Label, LabelStore
 from model.predict import predict
 from model.schema import CATEGORICAL, RAW_COLUMNS, TARGET, validate_raw
 from monitoring.feedback_settings import FeedbackSettings
 from monitoring.performance import PRED, VersionPerformance, bootstrap_rmse, evaluate, join
 from monitoring_helpers import NOW
+from support import AWS_ENV, moto_s3
 
 ROWS_PER_REQUEST = 10
 
 
-def _serve(root: Path, bundle_dir: Path, frame: pd.DataFrame) -> list[tuple[str, int]]:
-    """Log ``frame`` as served requests of 10 rows; returns each row's (request_id, row)."""
+def _serve(
+    root: Path, bundle_dir: Path, frame: pd.DataFrame, s3_uri: str | None = None
+) -> list[tuple[str, int]]:
+    """Log ``frame`` as served requests of 10 rows (also to ``s3_uri`` when given); returns
+    each row's (request_id, row)."""
     bundle = load_bundle(bundle_dir)
     predicted = predict(bundle, validate_raw(frame[list(RAW_COLUMNS)]))[PREDICTION]
     events, keys = [], []
@@ -42,20 +49,23 @@ def _serve(root: Path, bundle_dir: Path, frame: pd.DataFrame) -> list[tuple[str,
         )
         keys += [(rid, r) for r in range(len(part))]
     EventStoreWriter(root, "test").write(events)
+    if s3_uri is not None:  # the same events, one object per hour partition
+        endpoint = os.environ["HOUSING_S3_ENDPOINT_URL"]
+        open_writer(s3_uri, "test", s3_endpoint_url=endpoint).write(events)
     return keys
 
 
 def _settings(tmp_path: Path, bundle_dir: Path, **kw: object) -> FeedbackSettings:
-    return FeedbackSettings(
-        labels_dir=tmp_path / "labels",
-        events_uri=str(tmp_path / "events"),
-        bundles_uri=str(bundle_dir.parent),
-        workspace=str(tmp_path / "ws"),
-        performance_reports_dir=tmp_path / "perf",
-        start=(NOW - timedelta(hours=1)).isoformat(),
-        end=NOW.isoformat(),
-        **kw,
-    )
+    values: dict[str, object] = {
+        "labels_dir": str(tmp_path / "labels"),
+        "events_uri": str(tmp_path / "events"),
+        "bundles_uri": str(bundle_dir.parent),
+        "workspace": str(tmp_path / "ws"),
+        "performance_reports_dir": tmp_path / "perf",
+        "start": (NOW - timedelta(hours=1)).isoformat(),
+        "end": NOW.isoformat(),
+    }
+    return FeedbackSettings(**(values | kw))
 
 
 def _label(store: LabelStore, keys: list[tuple[str, int]], values: np.ndarray) -> None:
@@ -174,3 +184,68 @@ def test_report_writes_one_document_and_pushes_gauges_when_labels_show_degradati
     [project] = Workspace(str(tmp_path / "ws")).list_projects()
     titles = {p.title for p in project.dashboard.model().panels}
     assert f"RMSE and MAE in k$ over time: {v['model_version']}" in titles
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto on loopback with bucket ``monitoring``; HOUSING_S3_ENDPOINT_URL points at it."""
+    for name, value in AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    with moto_s3("monitoring") as url:
+        monkeypatch.setenv("HOUSING_S3_ENDPOINT_URL", url)
+        yield url
+
+
+def test_label_store_on_s3_keeps_one_entry_per_key_across_writers_when_reopened(
+    s3_endpoint: str,
+) -> None:
+    uri = "s3://monitoring/labels"
+    first = LabelStore(uri, s3_endpoint_url=s3_endpoint)
+    stored = first.add([("t", Label("a", 0, 1e5)), ("t", Label("a", 1, 2e5))], "t")
+    second = LabelStore(uri, s3_endpoint_url=s3_endpoint)  # another process: reads the objects
+    again = second.add([("t", Label("a", 0, 1e5)), ("t", Label("a", 0, 3e5))], "t")
+    assert (stored.stored, len(second)) == (2, 2)
+    assert (again.stored, again.duplicates, len(again.conflicts)) == (0, 1, 1)
+    assert sorted(second.frame()[TARGET]) == [1e5, 2e5]
+
+
+def test_report_reads_s3_events_and_s3_labels_like_local_ones_when_both_stores_are_s3(
+    tmp_path: Path, tiny_bundle: Path, housing_csv: Path, s3_endpoint: str
+) -> None:
+    from monitoring.performance_job import run
+
+    frame = pd.read_csv(housing_csv).sample(200, random_state=5).reset_index(drop=True)
+    keys = _serve(tmp_path / "events", tiny_bundle, frame, s3_uri="s3://monitoring/events")
+    truth = frame[TARGET].to_numpy()
+    local_store = LabelStore(tmp_path / "labels")
+    s3_store = LabelStore("s3://monitoring/labels", s3_endpoint_url=s3_endpoint)
+    for store in (local_store, s3_store):  # 150 matched, 2 without a prediction in the window
+        _label(store, keys[:150], truth[:150])
+        _label(store, [("never-served", 0), ("req-0", 99)], np.array([1e5, 2e5]))
+    local = run(_settings(tmp_path, tiny_bundle))
+    remote = run(
+        _settings(
+            tmp_path,
+            tiny_bundle,
+            events_uri="s3://monitoring/events",
+            labels_dir="s3://monitoring/labels",
+            s3_endpoint_url=s3_endpoint,
+        )
+    )
+    assert (remote["labels_total"], remote["labels_matched"], remote["labels_unmatched"]) == (
+        152,
+        150,
+        2,
+    )
+    assert remote["versions"] == local["versions"]
+    assert remote["versions"][0]["labelled_rows"] == 150
+
+
+def test_report_raises_naming_the_uri_when_the_s3_label_store_cannot_be_listed(
+    tmp_path: Path, tiny_bundle: Path, s3_endpoint: str
+) -> None:
+    from monitoring.performance_job import run
+
+    settings = _settings(tmp_path, tiny_bundle, labels_dir="s3://no-such-bucket/labels")
+    with pytest.raises(PublishError, match="s3://no-such-bucket/labels"):
+        run(settings)
