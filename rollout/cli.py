@@ -66,7 +66,7 @@ def _compare(sub: Any) -> None:
         "--events", dest="events_uri", help="event store: dir or s3:// (HOUSING_EVENTS_URI)"
     )
     p.add_argument(
-        "--labels", dest="labels_dir", type=Path, help="label store (HOUSING_LABELS_DIR)"
+        "--labels", dest="labels_dir", help="label store, directory or s3:// (HOUSING_LABELS_DIR)"
     )
     p.add_argument("--since", default="24h", help="events window start: 24h, 7d or ISO time")
     p.add_argument("--until", help="events window end (default now)")

@@ -83,16 +83,17 @@ def run(
             s3_endpoint_url=settings.s3_endpoint_url,
         )
     online_rows = None
-    if settings.events_uri and settings.labels_dir and not s3.is_s3(settings.events_uri):
+    if settings.events_uri and settings.labels_dir:
         now = datetime.now(UTC)
         online_rows = online_labels.collect(
-            Path(settings.events_uri),
+            settings.events_uri,
             settings.labels_dir,
             parse_since(since, now),
             parse_since(until, now) if until else now,
             (a.version, b.version),
             n_boot=n_boot,
             seed=seed,
+            s3_endpoint_url=settings.s3_endpoint_url,
         )
     result = report.Comparison(a, b, off, on, decide(off, on, gate), gate, n_boot, seed)
     if write_report:

@@ -50,12 +50,13 @@ def _rmse(errors: np.ndarray, n_boot: int, seed: int, confidence: float) -> Inte
 
 
 def collect(
-    events_root: Path,
-    labels_dir: Path,
+    events_uri: Path | str,
+    labels_uri: Path | str,
     start: datetime,
     end: datetime,
     versions: tuple[str, str],
     *,
+    s3_endpoint_url: str | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
@@ -65,10 +66,10 @@ def collect(
 
     A version with fewer than ``min_rows`` labelled rows gets ``rmse`` None (no claim).
     """
-    labels = LabelStore(labels_dir).frame()
+    labels = LabelStore(labels_uri, s3_endpoint_url=s3_endpoint_url).frame()
     if labels.empty:
         return None
-    joined = join(events_root, start, end, labels)
+    joined = join(events_uri, start, end, labels, s3_endpoint_url=s3_endpoint_url)
     out = []
     for version in versions:
         frame = joined.frames.get(version)

@@ -16,8 +16,9 @@ class RolloutSettings(DatasetSettings):
     """Bundles root (directory or s3://) to find a bundle by model version or pvc:// URI."""
     events_uri: str | None = None
     """Prediction-event store (dir or s3://) for the online view (unset: offline evidence only)."""
-    labels_dir: Path | None = None
-    """Label store (housing-feedback) joined to a local event store: each version's online RMSE."""
+    labels_dir: str | None = None
+    """Label store (housing-feedback; directory or s3://) joined to the event store: each version's
+    online RMSE."""
     reports_dir: Path = Path("artifacts/reports")
     """The comparison report goes to <reports_dir>/rollout/<champion>--<challenger>/."""
     release: str = "housing"
