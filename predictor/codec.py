@@ -70,9 +70,21 @@ def _numbers(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
         except OverflowError:
             pass  # an integer beyond float64: reported row by row below
     for i, v in enumerate(values):
-        if v is not None and (type(v) not in _NUMBER_TYPES or abs(v) > 1.8e308):
+        if v is not None and not _is_float64(v):
             problems.append(f"{name}[{i}]: {shown(v)} is not a number (datatype FP64)")
     return np.full(len(values), np.nan)
+
+
+def _is_float64(value: Any) -> bool:
+    # Converting is the only exact test: no float bound works (1.8e308 is inf, and integers
+    # just past float64's largest value still round down to it).
+    if type(value) not in _NUMBER_TYPES:
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _strings(name: str, values: list[Any], problems: list[str]) -> np.ndarray:
