@@ -222,8 +222,8 @@ def _raw(name: str, tensor: Tensor, problems: list[str]) -> list[Any] | None:
         return values
     items, at = [], 0
     while at < len(raw):
-        size = int.from_bytes(raw[at : at + 4], "little") if at + 4 <= len(raw) else -1
-        if size < 0 or at + 4 + size > len(raw):
+        size = int.from_bytes(raw[at : at + 4], "little")  # a length cut short overshoots too
+        if at + 4 + size > len(raw):
             problems.append(
                 f"{name}: raw_input_contents is not BYTES elements (4-byte length, then "
                 f"the bytes) at byte {at}"

@@ -175,14 +175,27 @@ def test_text_that_is_not_a_number_is_named_once_even_in_a_nullable_column():
     assert messages(df) == ["total_bedrooms[1]: 'many' is not a number"]
 
 
-def test_numeric_text_is_read_as_its_number():
+@pytest.mark.parametrize(("text", "number"), [(["4.5", "7"], [4.5, 7.0]), (["4", "7"], [4.0, 7.0])])
+def test_numeric_text_is_read_as_a_float64(text, number):
     df = rows({}, {}).astype({"median_income": object})
-    df.loc[0, "median_income"] = "4.5"
-    df.loc[1, "median_income"] = "7"
+    df["median_income"] = text
     frame, problems = find_problems(df)
     assert problems == []
     assert frame["median_income"].dtype == np.float64
-    assert frame["median_income"].tolist() == [4.5, 7.0]
+    assert frame["median_income"].tolist() == number
+
+
+def test_integer_columns_are_read_as_float64_and_named_as_such():
+    df = rows({}, {}).astype({"households": np.int64, "population": "Int64"})
+    df["households"] = [0, 400]
+    df["population"] = pd.array([None, 1000], dtype="Int64")
+    frame, problems = find_problems(df)
+    assert [p.message for p in problems] == [
+        "population[0]: missing (null/NaN not allowed)",
+        "households[0]: 0.0 outside [1, 1e+06]",
+    ]
+    assert frame["households"].dtype == frame["population"].dtype == np.float64
+    assert frame["households"].tolist()[1] == 400.0 and np.isnan(frame["population"][0])
 
 
 def test_problems_of_one_column_are_in_row_order_whatever_their_kind():
@@ -215,6 +228,7 @@ def test_boolean_column_is_named_as_a_whole_not_row_by_row():
     assert [(p.row, p.column, p.message) for p in problems] == [
         (None, "median_income", "median_income: booleans are not numbers")
     ]
+    assert frame["median_income"].dtype == np.float64
     assert frame["median_income"].isna().all()
 
 

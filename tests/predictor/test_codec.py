@@ -197,6 +197,23 @@ def test_decode_reports_every_structural_problem_at_once_in_a_fixed_order():
     )
 
 
+@pytest.mark.parametrize(
+    ("first", "problem"),
+    [
+        (Tensor("colour", "FP64", [1], [1.0]), f"colour: unexpected input {EXPECTED}"),
+        (Tensor(INCOME, "FP32", [1], [1.0]), "median_income: datatype FP32, expected FP64"),
+        (
+            fp64([], [1], b"\0" * 7),
+            "median_income: raw_input_contents of 7 bytes is not FP64 values",
+        ),
+        (fp64([1.0], [2]), f"median_income: shape [2] does not match its 1 value(s), {SHAPE_HINT}"),
+    ],
+)
+def test_decode_still_checks_the_inputs_after_a_broken_one(first, problem):
+    inputs = [first, text([1])] if first.name == INCOME else [first, fp64([1.0]), text([1])]
+    assert error(*inputs) == (f"{problem}; ocean_proximity[0]: 1 is not a string (datatype BYTES)")
+
+
 # ---- decode: shapes ---------------------------------------------------------------------------
 
 
@@ -446,6 +463,14 @@ def test_frame_of_puts_the_columns_in_the_order_asked():
     frame = frame_of(columns, [INCOME, OCEAN])
     expected = pd.DataFrame({INCOME: [1.5, 2.0], OCEAN: ["INLAND", "ISLAND"]})
     pd.testing.assert_frame_equal(frame, expected.astype({OCEAN: object}))
+
+
+def test_frame_of_shares_the_decoded_arrays_instead_of_copying_them():
+    # The serving hot path: a 10,000-row request is not copied again on its way to the schema.
+    columns = run(fp64([1.5, 2.0]), text(["INLAND", "ISLAND"]))
+    frame = frame_of(columns, [INCOME, OCEAN])
+    assert np.shares_memory(frame[INCOME].to_numpy(), columns.data[INCOME])
+    assert np.shares_memory(frame[OCEAN].to_numpy(), columns.data[OCEAN])
 
 
 def test_encode_json_writes_the_v2_response_with_every_output():
