@@ -83,6 +83,14 @@ def test_target_is_checked_only_when_required(target, message):
     assert TARGET not in find_problems(df)[0].columns
 
 
+def test_target_problems_come_after_those_of_the_raw_columns():
+    df = rows({"median_income": 100.5}, target=-0.5)
+    assert messages(df, require_target=True) == [
+        "median_income[0]: 100.5 outside [0, 100]",
+        "median_house_value[0]: -0.5 outside [0, 1e+07]",
+    ]
+
+
 def test_required_target_is_named_when_its_column_is_absent():
     assert messages(rows({}), require_target=True) == ["median_house_value: missing column"]
 
@@ -240,6 +248,8 @@ def test_problem_records_row_and_column_for_each_violation():
     ]
     df = rows({"population": 800000.5})
     assert [(p.row, p.column) for p in find_problems(df)[1]] == [(0, "population")]
+    df = rows({}).drop(columns=["median_income"])
+    assert [(p.row, p.column) for p in find_problems(df)[1]] == [(None, "median_income")]
 
 
 # ---- the category: same answers on the per-row path (<= 64 rows) and the vectorised one -------
