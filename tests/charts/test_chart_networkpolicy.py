@@ -96,10 +96,21 @@ def test_chart_predictor_admits_prometheus_on_metrics_ports_only_when_defaults(
 ) -> None:
     predictor = _policy(defaults, "housing-predictor")
     assert allows(predictor, PROMETHEUS, 9091) and allows(predictor, PROMETHEUS, 9088)
-    assert not allows(predictor, PROMETHEUS, 8080)  # inference stays behind the gateway
-    assert not allows(predictor, PROMETHEUS, 8081)
+    # the kserve-container's /metrics (housing_*, request_predict_seconds) is on its HTTP port 8080,
+    # which serves inference too: docs/security.md says what admitting Prometheus there allows
+    assert allows(predictor, PROMETHEUS, 8080)
+    assert not allows(predictor, PROMETHEUS, 8081)  # gRPC
+    assert not allows(predictor, PROMETHEUS, 8012)  # queue-proxy's serving port
     assert allows(predictor, ({"app": "activator"}, "knative-serving"), 8080)
     assert not allows(predictor, LABELLER, 8080)
+    assert not allows(predictor, ({"app.kubernetes.io/name": "grafana"}, "monitoring"), 8080)
+
+
+def test_chart_predictor_scrape_port_follows_metrics_port_when_set(helm: str) -> None:
+    docs = cs.render(sets={"inferenceService.metricsPort": "9100"}, helm=helm)
+    predictor = _policy(docs, "housing-predictor")
+    assert allows(predictor, PROMETHEUS, 9100)
+    assert not allows(predictor, PROMETHEUS, 8080)
 
 
 def test_chart_refuses_scrape_and_feedback_when_peer_lists_empty(helm: str, tmp_path: Any) -> None:
@@ -108,7 +119,7 @@ def test_chart_refuses_scrape_and_feedback_when_peer_lists_empty(helm: str, tmp_
     docs = cs.render([values], helm=helm)
     collector, predictor = _policy(docs, "housing-collector"), _policy(docs, "housing-predictor")
     assert not allows(collector, PROMETHEUS, 8090) and not allows(collector, LABELLER, 8090)
-    assert not allows(predictor, PROMETHEUS, 9091)
+    assert not allows(predictor, PROMETHEUS, 9091) and not allows(predictor, PROMETHEUS, 8080)
     assert allows(collector, _predictor_pod(), 8090)
 
 
