@@ -192,13 +192,21 @@ class Helm:
         )
 
     def upgrade_cmd(self, chart: Path, plan: Plan) -> list[str]:
-        """``helm upgrade <release> <chart> --reuse-values --set …``."""
+        """``helm upgrade <release> <chart> --reset-then-reuse-values --set …``.
+
+        ``--reuse-values`` would replace the chart's defaults with the old release's computed
+        values, so keys a newer chart added are missing (schema failure or nil in templates);
+        ``--reset-then-reuse-values`` (helm >= 3.14) starts from the new chart's defaults and
+        merges the release's user-supplied values, then the ``--set`` flags, over them (helm/helm
+        v3.19.0 and v4.2.4 pkg/action/upgrade.go, ``reuseValues``; the flag: v3.19.0
+        cmd/helm/upgrade.go, v4.2.4 pkg/cmd/upgrade.go). Helm ignores it next to --reuse-values.
+        """
         return [
             self.binary,
             "upgrade",
             self.release,
             str(chart),
-            "--reuse-values",
+            "--reset-then-reuse-values",
             *set_flags(plan.values),
             *self._scope(),
         ]

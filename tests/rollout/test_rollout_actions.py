@@ -156,9 +156,9 @@ def test_canary_starts_bundle_at_zero_then_sets_share_waiting_for_each(
     assert _canary_10(helm, timeout=10, out=out) == 0
     assert f"canary done: {R2} 10% (latest), {R1} 90% (prev); Ready=True" in out.getvalue()
     assert _upgrades(tmp_path) == [
-        f"upgrade housing {CHART} --reuse-values --set challenger.enabled=true --set-string "
-        f"challenger.bundleUri={CHALLENGER_URI} --set challenger.trafficPercent=0",
-        f"upgrade housing {CHART} --reuse-values --set challenger.trafficPercent=10",
+        f"upgrade housing {CHART} --reset-then-reuse-values --set challenger.enabled=true "
+        f"--set-string challenger.bundleUri={CHALLENGER_URI} --set challenger.trafficPercent=0",
+        f"upgrade housing {CHART} --reset-then-reuse-values --set challenger.trafficPercent=10",
     ]
 
 

@@ -27,7 +27,8 @@ CANARY_20 = {
 
 def render(helm: str, tmp_path: Path, current: dict[str, Any], sets: list[str]) -> dict[str, Any]:
     """``helm template`` with the release's current values plus the action's --set flags (what
-    ``helm upgrade --reuse-values --set …`` applies); returns the InferenceService's predictor."""
+    ``helm upgrade --reset-then-reuse-values --set …`` applies); returns the InferenceService's
+    predictor."""
     values = tmp_path / "current.yaml"
     values.write_text(yaml.safe_dump(current))
     done = subprocess.run(
@@ -59,7 +60,7 @@ def test_canary_with_bundle_starts_new_revision_at_zero_then_sets_share(helm, tm
     started = render(helm, tmp_path, CHAMPION_ONLY, set_flags(start.values))
     shared = render(
         helm, tmp_path, CHAMPION_ONLY, set_flags(start.values) + set_flags(share.values)
-    )  # --reuse-values adds up
+    )  # --reset-then-reuse-values keeps the earlier step's --set values
     assert started["canaryTrafficPercent"] == start.latest_percent == 0
     assert storage_uri(started) == CHALLENGER_URI
     assert start.new_revision and template_of(started) != template_of(before)
@@ -133,8 +134,10 @@ def test_plans_refuse_actions_that_do_not_apply(make, message):
         make()
 
 
-def fake_helm(tmp_path: Path, values: dict[str, Any], chart_version: str = "0.1.0") -> Path:
-    """A stand-in helm that answers `get values/metadata` and logs every call."""
+def fake_helm(tmp_path: Path, values: dict[str, Any], chart_version: str | None = None) -> Path:
+    """A stand-in helm that answers `get values/metadata` and logs every call; the release runs
+    ``chart_version``, by default the version of charts/housing/Chart.yaml."""
+    chart_version = chart_version or yaml.safe_load((CHART / "Chart.yaml").read_text())["version"]
     script = tmp_path / "helm"
     log = tmp_path / "helm.log"
     script.write_text(f"""#!/bin/sh
@@ -175,12 +178,12 @@ def test_canary_dry_run_is_offline_and_plans_from_a_values_file(tmp_path):
     helm = tmp_path / "no-such-helm"
     assert out.getvalue().splitlines() == [
         f"dry run: planned from {values}, not from the release",
-        f"+ {helm} upgrade housing {CHART} --reuse-values --set challenger.enabled=true "
+        f"+ {helm} upgrade housing {CHART} --reset-then-reuse-values --set challenger.enabled=true "
         f"--set-string challenger.bundleUri={CHALLENGER_URI} --set challenger.trafficPercent=0 "
         "--namespace=ml",
         "  note: step 1: start the new revision with 0% of the traffic",
-        f"+ {helm} upgrade housing {CHART} --reuse-values --set challenger.trafficPercent=10 "
-        "--namespace=ml",
+        f"+ {helm} upgrade housing {CHART} --reset-then-reuse-values "
+        "--set challenger.trafficPercent=10 --namespace=ml",
         "dry run: nothing applied",
     ]
 
@@ -236,9 +239,47 @@ def test_helm_upgrade_command_scopes_namespace_and_context():
         "upgrade",
         "prod",
         str(CHART),
-        "--reuse-values",
+        "--reset-then-reuse-values",
         "--set",
         "challenger.trafficPercent=0",
         "--namespace=ml",
         "--kube-context=kind-housing",
     ]
+
+
+def _template(helm: str, chart: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [helm, "template", "housing", str(chart), "-n", "housing", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_upgrade_merges_old_release_values_over_new_chart_defaults_when_chart_gained_keys(
+    helm, tmp_path
+):
+    """What the two flags hand the new chart, with the real helm (helm/helm v3.19.0
+    pkg/action/upgrade.go, reuseValues): --reuse-values renders the new templates over the old
+    release's computed values, --reset-then-reuse-values over the new chart's defaults plus the
+    release's user-supplied values. `podMonitors` stands for a key added after the install."""
+    user = tmp_path / "user.yaml"  # `helm get values` (no --all) of a release installed earlier
+    user.write_text(yaml.safe_dump(CANARY_20))
+    sets = set_flags(plan_promote(CANARY_20).values)
+
+    old_defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    del old_defaults["podMonitors"]
+    reused_chart = tmp_path / "reused" / "housing"
+    reused_chart.parent.mkdir()
+    subprocess.run(["cp", "-r", str(CHART), str(reused_chart)], check=True)
+    (reused_chart / "values.yaml").write_text(yaml.safe_dump(old_defaults))
+    reused = _template(helm, reused_chart, "-f", str(user), *sets)
+    assert reused.returncode != 0 and "podMonitors" in reused.stderr  # the --reuse-values failure
+
+    api = ["--api-versions", "monitoring.coreos.com/v1/PodMonitor"]
+    reset = _template(helm, CHART, "-f", str(user), *sets, *api)
+    assert reset.returncode == 0, reset.stderr
+    docs = [d for d in yaml.safe_load_all(reset.stdout) if d]
+    assert {d["kind"] for d in docs} >= {"InferenceService", "PodMonitor"}  # the new default
+    (isvc,) = [d for d in docs if d["kind"] == "InferenceService"]
+    assert storage_uri(isvc["spec"]["predictor"]) == CHALLENGER_URI  # the promote applied
