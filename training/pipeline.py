@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.pipeline import Pipeline
@@ -20,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from model.bundle import LOWER, PREDICTION, UPPER
 from model.evidence import EvidenceBlend
 from model.features import DISTANCE_FEATURE, build_pipeline, feature_names
+from model.forest import CompiledTrees
 from model.intervals import ConformalInterval, conformal_margin
 from model.predict import predict
 from model.schema import RAW_COLUMNS, TARGET
@@ -158,8 +160,8 @@ def fit_interval(
         coverage,
     )
     return ConformalInterval(
-        lower=lower,
-        upper=upper,
+        lower=CompiledTrees(lower),
+        upper=CompiledTrees(upper),
         margin=margin,
         coverage=coverage,
         columns=columns,
@@ -202,8 +204,8 @@ def evidence_blend(
     if distance != matrix.shape[1] - 1:
         raise ValueError(f"{DISTANCE_FEATURE} must be the last feature column to only gate")
     return EvidenceBlend(
-        near=near,
-        far=make_far().fit(matrix[:, :plain], y),
+        near=compiled(near),
+        far=CompiledTrees(make_far().fit(matrix[:, :plain], y)),
         near_columns=distance,
         plain_columns=plain,
         distance_column=distance,
@@ -214,6 +216,17 @@ def evidence_blend(
             float(np.quantile(residual, 1.0 - tail, method="higher")),
         ),
     )
+
+
+def compiled(regressor: Any) -> Any:
+    """A fitted HistGradientBoosting regressor with the fast small-batch path (``model.forest``);
+    any other regressor as it is."""
+    if (
+        isinstance(regressor, HistGradientBoostingRegressor)
+        and regressor.n_trees_per_iteration_ == 1
+    ):
+        return CompiledTrees(regressor)
+    return regressor
 
 
 def fit(
