@@ -27,7 +27,10 @@ from model.errors import BundleError
 from model.paths import check_relative, check_version
 from model.schema import CATEGORICAL, NUMERIC, TARGET
 
-FORMAT_VERSION = "1.0"
+# The major version changes whenever a pickled step changes shape, so an older or newer bundle is
+# refused by its manifest before anything is unpickled. 2: the evidence blend (a 49th feature
+# column, model.evidence.EvidenceBlend) and trees with a small-batch path (model.forest).
+FORMAT_VERSION = "2.0"
 MANIFEST = "manifest.json"
 PIPELINE = "pipeline.joblib"
 INTERVAL = "interval.joblib"
@@ -188,10 +191,29 @@ def parse_manifest(path: Path, data: bytes) -> Manifest:
         raise BundleError(f"{file}: invalid manifest: {problems}") from e
     except ValueError as e:
         raise BundleError(f"{file}: invalid manifest: {e}") from e
-    major = manifest.format_version.split(".")[0]
-    if major != FORMAT_VERSION.split(".")[0]:
-        raise BundleError(
-            f"{path}: bundle format_version {manifest.format_version} is not "
-            f"supported (this code reads {FORMAT_VERSION.split('.')[0]}.x)"
-        )
+    check_format(path, manifest.format_version)
     return manifest
+
+
+def check_format(path: Path, version: str) -> None:
+    """Refuse a bundle whose format major version is not this code's, saying which way to go.
+
+    Raises:
+        BundleError: naming the bundle's version, this code's, and what to do.
+    """
+    ours = int(FORMAT_VERSION.split(".")[0])
+    head = version.split(".")[0]
+    theirs = int(head) if head.isdigit() else None
+    if theirs == ours:
+        return
+    if theirs is not None and theirs < ours:
+        advice = (
+            f"older than this code's {FORMAT_VERSION}: its pickled model no longer fits this "
+            "code; retrain it with this code (housing-train) or serve it with the release "
+            "that wrote it"
+        )
+    elif theirs is not None:
+        advice = f"newer than this code's {FORMAT_VERSION}: upgrade the code that loads it"
+    else:
+        advice = f"not a version this code knows (it reads {ours}.x)"
+    raise BundleError(f"{path}: bundle format_version {version} is not supported: {advice}")

@@ -1,10 +1,12 @@
 import json
 import os
+import re
 import shutil
 
 import pytest
 
 from model.bundle import (
+    FORMAT_VERSION,
     INTERVAL,
     MANIFEST,
     PIPELINE,
@@ -83,10 +85,41 @@ def _edit_manifest(path, **changes):
     (path / MANIFEST).write_text(json.dumps(data))
 
 
-def test_load_bundle_refuses_when_format_major_unknown(bundle_copy):
-    _edit_manifest(bundle_copy, format_version="2.0")
-    with pytest.raises(BundleError, match=r"format_version 2.0 is not supported"):
+def test_bundle_format_is_2_after_the_evidence_blend():
+    """Bundles of format 1 (48 feature columns, no blend) do not run with this code."""
+    assert FORMAT_VERSION == "2.0"
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.9", "0.1"])
+def test_load_bundle_refuses_naming_version_when_format_older(bundle_copy, version):
+    _edit_manifest(bundle_copy, format_version=version)
+    with pytest.raises(
+        BundleError,
+        match=rf"format_version {re.escape(version)} is not supported: older than this code's 2.0"
+        r".*retrain",
+    ):
         load_bundle(bundle_copy)
+
+
+@pytest.mark.parametrize("version", ["3.0", "10.2"])
+def test_load_bundle_refuses_naming_version_when_format_newer(bundle_copy, version):
+    _edit_manifest(bundle_copy, format_version=version)
+    with pytest.raises(
+        BundleError,
+        match=rf"format_version {re.escape(version)} is not supported: newer than this code's 2.0",
+    ):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_refuses_when_format_not_a_version(bundle_copy):
+    _edit_manifest(bundle_copy, format_version="two")
+    with pytest.raises(BundleError, match=r"format_version two is not supported: not a version"):
+        load_bundle(bundle_copy)
+
+
+def test_load_bundle_loads_when_only_the_format_minor_differs(bundle_copy):
+    _edit_manifest(bundle_copy, format_version="2.7")
+    assert load_bundle(bundle_copy).manifest.format_version == "2.7"
 
 
 def test_load_bundle_refuses_when_sklearn_version_differs(bundle_copy):
