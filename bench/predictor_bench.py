@@ -106,12 +106,19 @@ def wrk(url: str, lua: Path, clients: int, seconds: int) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--bundle", type=Path, required=True)
-    p.add_argument("--data", type=Path, default=REPO.parent / "shared/datasets/housing.csv")
-    p.add_argument("--seconds", type=int, default=10)
-    p.add_argument("--port", type=int, default=18480)
-    p.add_argument("--sizes", default="1,100,1000")
-    p.add_argument("--clients", default="1,4")
+    p.add_argument("--bundle", type=Path, required=True, help="bundle directory to serve")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path(
+            os.environ.get("HOUSING_DATA_PATH", REPO.parent / "shared/datasets/housing.csv")
+        ),
+        help="housing.csv to sample request rows from (default: HOUSING_DATA_PATH)",
+    )
+    p.add_argument("--seconds", type=int, default=10, help="seconds of load per case")
+    p.add_argument("--port", type=int, default=18480, help="loopback port of the server")
+    p.add_argument("--sizes", default="1,100,1000", help="rows per request, comma-separated")
+    p.add_argument("--clients", default="1,4", help="concurrent connections, comma-separated")
     args = p.parse_args()
     data = pd.read_csv(args.data)[list(RAW_COLUMNS)]
     tmp = Path(tempfile.mkdtemp(prefix="predictor-bench-"))
