@@ -296,7 +296,7 @@ def _valid_fast(df: pd.DataFrame) -> pd.DataFrame | None:
     columns = [df[name] for name in NUMERIC]
     if not all(c.dtype.kind in "fiu" for c in columns):  # not bool, text or categorical
         return None
-    # One row per column, so the frame below holds each column contiguous (as the slow path).
+    # One row per column: each column below is a contiguous slice.
     values = np.vstack([c.to_numpy(dtype=np.float64, na_value=np.nan) for c in columns]).T
     missing = np.isnan(values)
     with np.errstate(invalid="ignore"):
@@ -311,9 +311,8 @@ def _valid_fast(df: pd.DataFrame) -> pd.DataFrame | None:
         with np.errstate(invalid="ignore"):
             if ((part < rule.low * base) | (part > rule.high * base + rule.slack)).any():
                 return None
-    frame = pd.DataFrame(values, columns=list(NUMERIC), index=df.index, copy=False)
-    frame[CATEGORICAL] = category
-    return frame
+    frame = {name: values[:, i] for i, name in enumerate(NUMERIC)}
+    return pd.DataFrame({**frame, CATEGORICAL: category}, index=df.index)
 
 
 def validate_raw(df: pd.DataFrame, *, require_target: bool = False) -> pd.DataFrame:
