@@ -86,6 +86,15 @@ def _column(df: pd.DataFrame, name: str) -> np.ndarray:
     return df[name].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _numeric_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    # A frame in schema order (what validate_raw returns) gives its numeric block in one call:
+    # ~65 instead of ~150 µs per request for eight column lookups.
+    if tuple(df.columns[: len(NUMERIC)]) == NUMERIC:
+        block = df.iloc[:, : len(NUMERIC)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return {name: block[:, i] for i, name in enumerate(NUMERIC)}
+    return {name: _column(df, name) for name in NUMERIC}
+
+
 def _ratios(
     rooms: np.ndarray, bedrooms: np.ndarray, population: np.ndarray, households: np.ndarray
 ) -> np.ndarray:
@@ -208,7 +217,7 @@ class HousingFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         ]
 
     def _transform(self, X: pd.DataFrame, *, leave_self_out: bool) -> np.ndarray:
-        raw = {name: _column(X, name) for name in NUMERIC}
+        raw = _numeric_columns(X)
         rooms, population, households = raw[ROOMS], raw[POPULATION], raw[HOUSEHOLDS]
         lat, lon, income = raw[LATITUDE], raw[LONGITUDE], raw[INCOME]
         bedrooms = raw[BEDROOMS]
