@@ -248,6 +248,13 @@ def test_problem_records_row_and_column_for_each_violation():
     ]
     df = rows({"population": 800000.5})
     assert [(p.row, p.column) for p in find_problems(df)[1]] == [(0, "population")]
+    df = rows({}, {}, {}).astype({"median_income": object})
+    df["median_income"] = ["abc", None, np.inf]  # the batch errors file names these columns
+    assert [(p.row, p.column) for p in find_problems(df)[1]] == [
+        (0, "median_income"),
+        (1, "median_income"),
+        (2, "median_income"),
+    ]
     df = rows({}).drop(columns=["median_income"])
     assert [(p.row, p.column) for p in find_problems(df)[1]] == [(None, "median_income")]
 
