@@ -190,12 +190,12 @@ def test_one_hot_sets_exactly_the_column_of_the_category(category: str, hot: int
 
 
 def test_missing_bedrooms_are_imputed_with_the_median_bedrooms_per_room_of_training() -> None:
-    # Bedrooms per room 0.1, 0.2, 0.2, 0.3, 0.9 (and one unknown): the median is 0.2 (the mean
-    # would be 0.34), so 600 rooms get 120 bedrooms.
+    # Bedrooms per room 0.1, 0.25, 0.25, 0.3, 0.9 (and one unknown): the median is 0.25 (the mean
+    # would be 0.36; with no known bedrooms the fallback would be 0.2), so 600 rooms get 150.
     frame = districts(
         [
             {"total_rooms": 1000.0, "total_bedrooms": b}
-            for b in (100.0, 200.0, 200.0, 300.0, 900.0, None)
+            for b in (100.0, 250.0, 250.0, 300.0, 900.0, None)
         ]
     )
     features = HousingFeatures(engineered=False).fit(frame)
@@ -203,8 +203,8 @@ def test_missing_bedrooms_are_imputed_with_the_median_bedrooms_per_room_of_train
 
     row = named(features, features.transform(query))
 
-    assert features.bedrooms_per_room_ == 0.2
-    assert (row["total_bedrooms"], row["bedrooms_per_room"]) == (120.0, 0.2)
+    assert features.bedrooms_per_room_ == 0.25
+    assert (row["total_bedrooms"], row["bedrooms_per_room"]) == (150.0, 0.25)
 
 
 def test_missing_bedrooms_are_a_fifth_of_the_rooms_when_training_knew_none() -> None:
@@ -228,6 +228,7 @@ def test_fit_records_the_raw_input_columns() -> None:
     features = HousingFeatures(engineered=False).fit(*training())
 
     assert features.feature_names_in_.tolist() == [*RAW, "ocean_proximity"]
+    assert features.feature_names_in_.dtype == object  # as sklearn's estimators store them
     assert features.n_features_in_ == 9
 
 
@@ -380,3 +381,11 @@ def test_build_pipeline_follows_an_explicit_scale_and_engineered_flag(regressor,
 
     assert ("scale" in pipeline.named_steps) is scale
     assert pipeline.named_steps["features"].engineered is False
+
+
+def test_transform_refuses_grid_sizes_changed_after_fit_instead_of_dropping_columns() -> None:
+    features = HousingFeatures().fit(*training())
+    features.set_params(grid_degrees=(0.05, 0.25, 1.0))  # names now promise three grid sizes
+
+    with pytest.raises(ValueError):
+        features.transform(districts([{}]))
