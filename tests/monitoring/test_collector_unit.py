@@ -331,6 +331,7 @@ def test_an_event_that_does_not_serialise_is_dead_lettered_and_the_rest_of_its_b
     assert run(tmp_path, script, clock=clock, sink=sink) == ["stored", "dead_letter", "stored"]
     assert sorted(e.request_id for e in stored_events(tmp_path / "events")) == ["good", "held"]
     [dead] = dead_letters(tmp_path)
+    assert dead["kind"] == "unserialisable"
     assert dead["reason"].startswith("event does not serialise: 'utf-8' codec can't decode")
     assert json.loads(dead["item"]) == {"request_id": "bad"}
 
@@ -465,6 +466,7 @@ def test_a_restart_dead_letters_an_unusable_pending_record_with_its_reason(
 
     assert run(tmp_path, script, clock=clock) == (0, 1)
     [dead] = dead_letters(tmp_path)
+    assert dead["kind"] == "pending_invalid"
     # (The reason says "pending record: " twice today: from_record and the collector both add it.)
     assert dead["reason"].startswith("pending record: ")
     assert dead["reason"].endswith(": ValueError: kind 'other'")
@@ -608,6 +610,6 @@ def test_failures_and_orphans_are_logged_with_what_an_operator_needs(
         logged[m] for m in ("dead_lettered", "store_write_failed", "orphan_stored")
     )
     assert dead.reason.startswith("event does not serialise: ")  # type: ignore[attr-defined]
-    assert dead.dead_letters == 1  # type: ignore[attr-defined]
+    assert (dead.kind, dead.dead_letters) == ("unserialisable", 1)  # type: ignore[attr-defined]
     assert failed.error == "store down"  # type: ignore[attr-defined]
     assert (orphan.request_id, orphan.kind) == ("lone", "response_only")  # type: ignore[attr-defined]
