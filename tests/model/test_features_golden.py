@@ -389,3 +389,15 @@ def test_transform_refuses_grid_sizes_changed_after_fit_instead_of_dropping_colu
 
     with pytest.raises(ValueError):
         features.transform(districts([{}]))
+
+
+def test_features_do_not_depend_on_the_order_of_the_input_columns() -> None:
+    features = HousingFeatures().fit(*training())
+    query = districts(
+        [{"total_rooms": 600.0, "households": 100.0, "median_income": 2.0, "latitude": 36.5}]
+    )
+    shuffled = query[list(reversed(query.columns))]
+
+    assert features.transform(shuffled).tobytes() == features.transform(query).tobytes()
+    row = named(features, features.transform(shuffled))
+    assert (row["latitude"], row["total_rooms"], row["median_income"]) == (36.5, 600.0, 2.0)
