@@ -36,7 +36,16 @@ def rows(*changes: dict, target: float | None = None) -> pd.DataFrame:
 
 
 def messages(df: pd.DataFrame, require_target: bool = False) -> list[str]:
-    return [p.message for p in find_problems(df, require_target=require_target)[1]]
+    """The problems find_problems names; validate_raw (and its fast path) must agree."""
+    frame, problems = find_problems(df, require_target=require_target)
+    found = [p.message for p in problems]
+    if found:
+        with pytest.raises(SchemaError) as info:
+            validate_raw(df, require_target=require_target)
+        assert info.value.problems == found
+    else:
+        pd.testing.assert_frame_equal(validate_raw(df, require_target=require_target), frame)
+    return found
 
 
 @pytest.mark.parametrize(
