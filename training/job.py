@@ -29,6 +29,7 @@ from model.bundle import (
     write_bundle,
 )
 from model.predict import predict
+from model.signing import BundleKeys
 from model.split import Split, holdout
 from training import candidates, compare, evaluate
 from training.pipeline import (
@@ -94,8 +95,15 @@ def _lineage(
 
 
 def _up_to_date(settings: TrainSettings, lineage: dict[str, Any]) -> Manifest | None:
-    """The published latest bundle if it came from the same data, code and settings."""
-    latest = latest_manifest(settings.publish_uri, endpoint_url=settings.s3_endpoint_url)
+    """The published latest bundle if it came from the same data, code and settings and, when a
+    signing key is set, carries that key's valid signature (an unsigned one is refused by every
+    pod that verifies)."""
+    signing = BundleKeys.from_settings().signing
+    latest = latest_manifest(
+        settings.publish_uri,
+        endpoint_url=settings.s3_endpoint_url,
+        signed_by=None if signing is None else signing.public_key(),
+    )
     code = lineage["code"]
     if (
         latest is None

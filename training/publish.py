@@ -23,9 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from model import s3
 from model.bundle import LATEST, MANIFEST, Manifest, point_latest, read_manifest
 from model.errors import BundleError, PublishError
+from model.manifest import manifest_bytes
+from model.signing import SIGNATURE, verify
 
 S3_LATEST = "LATEST"
 Writer = Callable[[Path], Manifest]
@@ -116,14 +120,20 @@ def check_servable_by_kserve(client: Any, uri: str, bundle: Path) -> None:
         raise PublishError(f"{uri}/{version}: not servable by KServe: " + "; ".join(problems))
 
 
-def latest_manifest(uri: str, *, endpoint_url: str | None = None) -> Manifest | None:
-    """The manifest of the newest published bundle, or None when nothing is published yet."""
+def latest_manifest(
+    uri: str, *, endpoint_url: str | None = None, signed_by: Ed25519PublicKey | None = None
+) -> Manifest | None:
+    """The manifest of the newest published bundle, or None when nothing is published yet.
+
+    With ``signed_by``, a newest bundle without a valid signature by that key counts as absent
+    too: pods verifying with that key would refuse it, so training must replace it.
+    """
     if not s3.is_s3(uri):
         latest = Path(uri) / LATEST
         if not latest.exists():
             return None
         try:
-            return read_manifest(latest.resolve())
+            return _read_latest(latest.resolve(), signed_by)
         except BundleError:
             return None
     client = s3.client(endpoint_url)
@@ -133,9 +143,19 @@ def latest_manifest(uri: str, *, endpoint_url: str | None = None) -> Manifest | 
     version = s3.get_text(client, pointer).strip()
     with tempfile.TemporaryDirectory(prefix="housing-latest-") as tmp:
         try:
-            s3.download_file(
-                client, f"{uri.rstrip('/')}/{version}/{MANIFEST}", Path(tmp) / MANIFEST
-            )
-            return read_manifest(Path(tmp))
-        except (PublishError, BundleError):  # a broken pointer means: train again
+            for name in (MANIFEST, SIGNATURE) if signed_by is not None else (MANIFEST,):
+                s3.download_file(client, f"{uri.rstrip('/')}/{version}/{name}", Path(tmp) / name)
+            return _read_latest(Path(tmp), signed_by)
+        except (PublishError, BundleError):  # a broken pointer or no signature: train again
             return None
+
+
+def _read_latest(path: Path, signed_by: Ed25519PublicKey | None) -> Manifest:
+    """The manifest in ``path``, checked against its signature first when ``signed_by`` is set.
+
+    Raises:
+        BundleError: unreadable manifest, or unsigned / signed by another key.
+    """
+    if signed_by is not None:
+        verify(path, manifest_bytes(path), signed_by)
+    return read_manifest(path)

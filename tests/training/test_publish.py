@@ -4,10 +4,13 @@ import os
 import shutil
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from model import s3
 from model.bundle import MANIFEST, load_bundle, read_manifest, write_bundle
 from model.errors import BundleError, PublishError
+from model.signing import SIGNATURE, BundleKeys
 from support import run_training, train_bundle
 from training.publish import publish
 
@@ -162,3 +165,56 @@ def test_publish_to_s3_accepts_versions_when_none_prefixes_another(s3_server, ti
     publish(root, copy_of(tiny_bundle, "20260301T120001Z-abc1234"), endpoint_url=s3_server)
     client = s3.client(s3_server)
     assert s3.get_text(client, f"{root}/LATEST").strip() == "20260301T120001Z-abc1234"
+
+
+def _signing_env(key):
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    return {"HOUSING_BUNDLE_SIGNING_KEY": pem}
+
+
+def test_training_replaces_unsigned_latest_once_a_signing_key_is_set(housing_csv, tmp_path):
+    """Same data, code and settings: an unsigned (or other-key) latest is still out of date."""
+    root, key, other = (
+        tmp_path / "bundles",
+        Ed25519PrivateKey.generate(),
+        Ed25519PrivateKey.generate(),
+    )
+    quick = ("--sample-rows", "1500", "--cv-folds", "0", "--no-intervals")
+
+    def train(env=None):
+        out = run_training(housing_csv, root, *quick, git_sha="sign1234", env=env)
+        assert out.returncode == 0, out.stderr
+        return out, (root / "latest").resolve()
+
+    _, unsigned = train()
+    assert not (unsigned / SIGNATURE).exists()
+    out, signed = train(_signing_env(key))
+    assert "up to date" not in out.stdout and signed != unsigned
+    load_bundle(signed, BundleKeys(verify=key.public_key()))  # what a verifying pod loads
+    out, again = train(_signing_env(key))
+    assert "up to date" in out.stdout and again == signed  # a retried Job publishes nothing new
+    out, resigned = train(_signing_env(other))
+    assert "up to date" not in out.stdout and resigned != signed
+    load_bundle(resigned, BundleKeys(verify=other.public_key()))
+
+
+def test_training_to_s3_replaces_unsigned_latest_once_a_signing_key_is_set(s3_server, housing_csv):
+    key = Ed25519PrivateKey.generate()
+    first = train_to(housing_csv, "s3://models/signed", "sign5678")
+    signed = run_training(
+        housing_csv,
+        "s3://models/signed",
+        "--sample-rows",
+        "1500",
+        "--cv-folds",
+        "0",
+        "--no-intervals",
+        git_sha="sign5678",
+        env=_signing_env(key),
+    )
+    assert first.returncode == 0 and signed.returncode == 0, first.stderr + signed.stderr
+    assert "up to date" not in signed.stdout
+    client = s3.client(s3_server)
+    version = s3.get_text(client, "s3://models/signed/LATEST").strip()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="models", Prefix="signed/")["Contents"]]
+    assert f"signed/{version}/{SIGNATURE}" in keys
