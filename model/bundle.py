@@ -189,6 +189,35 @@ def verify_files(path: Path, manifest: Manifest) -> None:
         raise BundleError(f"{path}: bundle failed verification: " + "; ".join(problems))
 
 
+def _verified(path: Path | str, keys: BundleKeys | None) -> tuple[Path, Manifest]:
+    """The bundle's resolved path and manifest, once the signature (if a key is configured) and
+    every file's sha256 are checked: before anything is unpickled, since a tampered pickle can
+    run code."""
+    path = Path(path).resolve()
+    if not path.is_dir():
+        raise BundleError(f"{path}: no such bundle directory")
+    key = (keys or BundleKeys.from_settings()).verify
+    data = manifest_bytes(path)
+    if key is not None:  # authenticate the exact bytes parsed below
+        verify(path, data, key)
+    manifest = parse_manifest(path, data)
+    verify_files(path, manifest)
+    return path, manifest
+
+
+def load_reference(path: Path | str, keys: BundleKeys | None = None) -> Bundle:
+    """Verify a bundle as ``load_bundle`` does, without unpickling its models.
+
+    For readers of the drift reference only (``Bundle.reference()``): ``pipeline`` is None, so
+    nothing can be predicted with it, and no scikit-learn version check is needed.
+
+    Raises:
+        BundleError: as ``load_bundle``, except the scikit-learn version and the model checks.
+    """
+    path, manifest = _verified(path, keys)
+    return Bundle(path=path, manifest=manifest, pipeline=None)
+
+
 def load_bundle(path: Path | str, keys: BundleKeys | None = None) -> Bundle:
     """Verify and load a bundle directory (a ``latest`` symlink is followed).
 
@@ -202,20 +231,12 @@ def load_bundle(path: Path | str, keys: BundleKeys | None = None) -> Bundle:
             unsupported format, or trained under another scikit-learn version (pickles are
             only safe within one version).
     """
-    path = Path(path).resolve()
-    if not path.is_dir():
-        raise BundleError(f"{path}: no such bundle directory")
-    key = (keys or BundleKeys.from_settings()).verify
-    data = manifest_bytes(path)
-    if key is not None:  # authenticate the exact bytes parsed below, before anything is unpickled
-        verify(path, data, key)
-    manifest = parse_manifest(path, data)
+    path, manifest = _verified(path, keys)
     if manifest.code.sklearn != sklearn.__version__:
         raise BundleError(
             f"{path}: trained with scikit-learn {manifest.code.sklearn}, this process "
             f"has {sklearn.__version__}; retrain or run the matching version"
         )
-    verify_files(path, manifest)  # before unpickling: a tampered pickle can run code
     try:
         pipeline = joblib.load(path / PIPELINE)
         interval = joblib.load(path / INTERVAL) if INTERVAL in manifest.files else None

@@ -27,7 +27,6 @@ from monitoring.drift import (
 from monitoring.references import NoBundle, load_reference
 from monitoring.sampling import WindowSample
 from monitoring.settings import DriftSettings
-from monitoring.verdicts import drift_families, push
 
 logger = logging.getLogger(__name__)
 OK, BAD, DRIFT = 0, 2, 3
@@ -190,6 +189,8 @@ def run(settings: DriftSettings, now: datetime | None = None) -> int:
     print(f"status: {document['status']}; report: {path}")
     _save_state(settings.resolved_state_file(), end)
     if settings.pushgateway_url:
+        from monitoring.verdicts import drift_families, push  # FastAPI and prometheus_client
+
         push(drift_families(document), settings.pushgateway_url, job="housing-drift")
     if any(e["reason"] == "bundle failed" for e in unjudged):
         return BAD

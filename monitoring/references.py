@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.bundle import MANIFEST, Bundle, load_bundle
+from model.bundle import load_reference as load_verified
 from model.bundle_store import local_bundle
 from model.errors import BundleError, PublishError
 from model.events import PREDICTION_COLUMN
@@ -64,4 +65,9 @@ def load_reference(
         raise NoBundle(str(e)) from e
     if not (path / MANIFEST).exists() and not path.exists():
         raise NoBundle(f"no bundle {version!r} under {bundles_uri}")
+    # Verified, not unpickled: the models are only needed for an older bundle whose reference
+    # has no prediction column.
+    ref = load_verified(path).reference()
+    if PREDICTION_COLUMN in ref.columns:
+        return Reference(version, ref[[*RAW_COLUMNS, PREDICTION_COLUMN]])
     return Reference(version, reference_frame(load_bundle(path)))
