@@ -459,13 +459,14 @@ def test_a_restart_dead_letters_an_unusable_pending_record_with_its_reason(
     log = tmp_path / "pending" / "pending.jsonl"
     log.parent.mkdir(parents=True)
     record = {"op": "add", "key": "k", "id": "i", "kind": "other", "received": 0.0}
-    log.write_text(json.dumps(record) + "\n")
+    log.write_text(json.dumps(record) + "\n" + '{"op": "add", "cut sh')  # and a cut last line
 
     async def script(c: Collector) -> tuple[int, int]:
         return c.waiting, c.dead.count
 
-    assert run(tmp_path, script, clock=clock) == (0, 1)
-    [dead] = dead_letters(tmp_path)
+    assert run(tmp_path, script, clock=clock) == (0, 2)
+    cut, dead = dead_letters(tmp_path)
+    assert cut["item"] == '{"op": "add", "cut sh'  # what was read, for a person to look at
     assert dead["kind"] == "pending_invalid"
     # (The reason says "pending record: " twice today: from_record and the collector both add it.)
     assert dead["reason"].startswith("pending record: ")
