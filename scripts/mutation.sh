@@ -8,7 +8,14 @@ cd "$(dirname "$0")/.."
 # The tests read the dataset; mutmut runs them from mutants/, so the default must be absolute.
 export HOUSING_DATA_PATH="${HOUSING_DATA_PATH:-$(cd .. && pwd)/shared/datasets/housing.csv}"
 rm -rf mutants
-nice -n 5 .venv/bin/mutmut run >/dev/null 2>&1 || true
+log=$(mktemp)
+# mutmut's exit status does not say whether its clean run of the tests failed: the results do.
+nice -n 5 .venv/bin/mutmut run >"$log" 2>&1 || true
+if ! .venv/bin/mutmut results --all true | grep -qE '__mutmut_[0-9]+: (killed|survived|timeout)'; then
+  tail -n 40 "$log" >&2
+  echo "make mutation: mutmut produced no results (its clean test run failed?); log above" >&2
+  exit 1
+fi
 .venv/bin/mutmut results --all true | awk '
   /__mutmut_[0-9]+: / {
     name = $1; sub(/\.x[_ǁ].*/, "", name)
