@@ -61,9 +61,9 @@ RUN venv-install --no-index /opt/venv/wheels/*.whl
 # installs, so a new commit reuses their layers.
 ARG GIT_SHA=""
 ENV HOUSING_GIT_SHA=${GIT_SHA}
-# OpenMP threads that busy-wait at every barrier burn CPU when the pod shares or is throttled on its
-# cores: a 3,000-row training took 77 s CPU spinning against 6 s passive (bench note in Makefile).
-ENV OMP_WAIT_POLICY=PASSIVE
+# OpenMP threads busy-wait at every barrier (libgomp: 300,000 spins by default) and burn the CPU a
+# throttled or shared pod needs; 10,000 keeps the idle speed (measurements in the Makefile).
+ENV GOMP_SPINCOUNT=10000
 USER 10001:10001
 ENTRYPOINT ["housing-train"]
 
