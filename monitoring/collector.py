@@ -97,7 +97,7 @@ class Collector:
             try:
                 half = Half.from_record(record)
             except BadEvent as e:
-                await asyncio.to_thread(self._bury, INVALID, f"pending record: {e}", record)
+                await asyncio.to_thread(self._bury, INVALID, str(e), record)  # e names the record
                 continue
             self._put(half)
             self.recent.add(half.digest)
