@@ -43,6 +43,21 @@ def train_bundle(housing_csv: Path, root: Path, *extra: str) -> Path:
     return (root / "latest").resolve()
 
 
+# A district in the middle of every range and plausibility rule of model.schema: 5 rooms and 2.5
+# people per household, bedrooms a fifth of the rooms.
+MIDDLE_ROW: dict[str, float | str] = {
+    "longitude": -120.0,
+    "latitude": 37.0,
+    "housing_median_age": 30.0,
+    "total_rooms": 2000.0,
+    "total_bedrooms": 400.0,
+    "population": 1000.0,
+    "households": 400.0,
+    "median_income": 4.0,
+    "ocean_proximity": "INLAND",
+}
+
+
 def free_port() -> int:
     """A TCP port free on loopback right now."""
     with socket.socket() as s:

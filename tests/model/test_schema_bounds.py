@@ -19,19 +19,9 @@ from model.schema import (
     shown,
     validate_raw,
 )
+from support import MIDDLE_ROW
 
-# A district in the middle of every range and rule (rooms/household 5, bedrooms/room 0.2).
-ROW = {
-    "longitude": -120.0,
-    "latitude": 37.0,
-    "housing_median_age": 30.0,
-    "total_rooms": 2000.0,
-    "total_bedrooms": 400.0,
-    "population": 1000.0,
-    "households": 400.0,
-    "median_income": 4.0,
-    CATEGORICAL: "INLAND",
-}
+ROW = MIDDLE_ROW
 
 
 def one(**changes: object) -> pd.DataFrame:

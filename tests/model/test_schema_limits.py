@@ -12,22 +12,11 @@ import pytest
 
 from model.errors import SchemaError
 from model.schema import RAW_COLUMNS, TARGET, find_problems, shown, validate_raw
+from support import MIDDLE_ROW
 
 OCEAN = "ocean_proximity"
 ALLOWED = "['<1H OCEAN', 'INLAND', 'ISLAND', 'NEAR BAY', 'NEAR OCEAN']"
-# A district in the middle of every range and rule: 5 rooms and 2.5 people per household,
-# bedrooms a fifth of the rooms.
-ROW = {
-    "longitude": -120.0,
-    "latitude": 37.0,
-    "housing_median_age": 30.0,
-    "total_rooms": 2000.0,
-    "total_bedrooms": 400.0,
-    "population": 1000.0,
-    "households": 400.0,
-    "median_income": 4.0,
-    OCEAN: "INLAND",
-}
+ROW = MIDDLE_ROW
 
 
 def rows(*changes: dict, target: float | None = None) -> pd.DataFrame:
