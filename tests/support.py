@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 AWS_ENV = {
@@ -66,11 +67,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_s3(bucket: str) -> Iterator[str]:
+def moto_s3(bucket: str, monkeypatch: Any = None) -> Iterator[str]:
     """A real S3-compatible server (moto) on a free loopback port with ``bucket``; its URL.
 
-    Needs AWS_* credentials in the environment (any value); tests set them with monkeypatch.
+    Needs AWS_* credentials in the environment (any value): given a pytest ``monkeypatch``, it sets
+    ``AWS_ENV`` there for the test.
     """
+    for name, value in AWS_ENV.items() if monkeypatch is not None else ():
+        monkeypatch.setenv(name, value)
     import boto3
     import httpx
     from moto.server import ThreadedMotoServer

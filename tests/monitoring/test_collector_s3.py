@@ -12,15 +12,13 @@ from model.bundle import PREDICTION
 from model.events import PredictionEvent, open_writer, read_window
 from model.schema import RAW_COLUMNS
 from monitoring_helpers import MODEL_VERSION, NOW
-from support import AWS_ENV, moto_s3
+from support import moto_s3
 
 
 @pytest.fixture
 def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto on loopback with bucket ``events``."""
-    for name, value in AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    with moto_s3("events") as url:
+    with moto_s3("events", monkeypatch) as url:
         yield url
 
 

@@ -21,7 +21,7 @@ from model.schema import CATEGORICAL, RAW_COLUMNS, TARGET, validate_raw
 from monitoring.feedback_settings import FeedbackSettings
 from monitoring.performance import PRED, VersionPerformance, bootstrap_rmse, evaluate, join
 from monitoring_helpers import NOW
-from support import AWS_ENV, moto_s3
+from support import moto_s3
 
 ROWS_PER_REQUEST = 10
 
@@ -189,9 +189,7 @@ def test_report_writes_one_document_and_pushes_gauges_when_labels_show_degradati
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto on loopback with bucket ``monitoring``; HOUSING_S3_ENDPOINT_URL points at it."""
-    for name, value in AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    with moto_s3("monitoring") as url:
+    with moto_s3("monitoring", monkeypatch) as url:
         monkeypatch.setenv("HOUSING_S3_ENDPOINT_URL", url)
         yield url
 

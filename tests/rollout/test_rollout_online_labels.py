@@ -14,7 +14,7 @@ from model.events import EventStoreWriter, PredictionEvent, open_writer
 from model.labels import Label, LabelStore
 from model.schema import RAW_COLUMNS
 from rollout.online_labels import collect, text
-from support import AWS_ENV, moto_s3
+from support import moto_s3
 
 T = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
@@ -80,9 +80,7 @@ def test_collect_makes_no_claim_below_min_rows_and_none_without_labels(tmp_path:
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto on loopback with bucket ``canary``."""
-    for name, value in AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    with moto_s3("canary") as url:
+    with moto_s3("canary", monkeypatch) as url:
         yield url
 
 
