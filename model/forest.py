@@ -1,16 +1,15 @@
-"""Small batches through a fitted HistGradientBoostingRegressor without its per-tree overhead.
+"""A fitted HistGradientBoostingRegressor's trees as flat arrays, walked by a compiled loop.
 
 scikit-learn's ``HistGradientBoostingRegressor.predict`` validates the input, then calls one
-Cython function per tree, each opening an OpenMP region: ~6 µs per tree whatever the batch size,
-so a 1-row request through the 75-tree champion costs ~0.5 ms in that loop alone (docs/model.md).
-``CompiledTrees`` stores the same trees as flat NumPy arrays and walks every (row, tree) pair at
-once, one tree level per step: ~0.05 ms for one row. Per row and tree it costs more than the
-Cython walk, so batches above ``SMALL_BATCH`` rows still go through scikit-learn.
+Cython function per tree, each opening an OpenMP region (~6 µs per tree whatever the batch size),
+and walks one row at a time (~55 ns per row and tree at 1,000 rows). ``CompiledTrees`` stores the
+same trees as flat NumPy arrays and walks them with ``model.kernels.walk_trees``: one row through
+the 75-tree champion ~0.01 ms instead of ~0.5 ms, 1,000 rows ~1.7 ms instead of ~4 ms
+(docs/model.md, "Serving cost").
 
-Both paths give bit-identical predictions (``tests/model/test_forest.py``): the same comparisons
-(``x <= threshold`` goes left, a missing value follows ``missing_go_to_left``) and the same
-summation order (baseline, then each tree in turn), so a row's prediction does not depend on the
-size of the batch it came in.
+Predictions are bit-identical to scikit-learn's (``tests/model/test_forest.py``): the same
+comparisons (``x <= threshold`` goes left, a missing value follows ``missing_go_to_left``) and the
+same summation order (baseline, then each tree in turn), at every batch size.
 """
 
 from __future__ import annotations
@@ -19,17 +18,15 @@ from typing import Any
 
 import numpy as np
 
-# Rows up to which the NumPy walk is cheaper than scikit-learn's (measured with the 75-tree
-# champion: equal at ~250 rows; below that the per-tree overhead dominates).
-SMALL_BATCH = 128
+from model.kernels import walk_trees
 
 
 class CompiledTrees:
-    """A fitted single-output ``HistGradientBoostingRegressor`` with a fast small-batch path.
+    """A fitted single-output ``HistGradientBoostingRegressor``, predicting through compiled code.
 
     Args:
         estimator: the fitted regressor (numeric features only: no categorical splits). Kept for
-            large batches and for anything that inspects the model.
+            its loss's link function and for anything that inspects the model.
     """
 
     def __init__(self, estimator: Any) -> None:
@@ -51,6 +48,7 @@ class CompiledTrees:
         self.threshold_ = np.where(leaf, np.inf, nodes["num_threshold"]).astype(np.float64)
         self.left_ = np.where(leaf, own, nodes["left"].astype(np.intp) + shift)
         self.right_ = np.where(leaf, own, nodes["right"].astype(np.intp) + shift)
+        self.children_ = np.column_stack([self.left_, self.right_])
         self.missing_left_ = leaf | nodes["missing_go_to_left"].astype(bool)
         self.value_ = nodes["value"].astype(np.float64)
         self.roots_ = offsets
@@ -66,23 +64,30 @@ class CompiledTrees:
         Returns:
             A float64 array of len(X).
         """
-        if len(X) > SMALL_BATCH:
-            return np.asarray(self.estimator.predict(X), dtype=np.float64)
         return np.asarray(self.estimator._loss.link.inverse(self.raw(X)), dtype=np.float64)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The summed raw scores (before the loss's inverse link) of the rows of ``X``."""
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        rows, columns = X.shape
-        flat = X.ravel()
-        start = (np.arange(rows, dtype=np.intp) * columns)[:, None]
-        node = np.broadcast_to(self.roots_, (rows, len(self.roots_)))
-        for _ in range(self.depth_):
-            x = flat[start + self.feature_[node]]
-            left = (x <= self.threshold_[node]) | (np.isnan(x) & self.missing_left_[node])
-            node = np.where(left, self.left_[node], self.right_[node])
-        # scikit-learn adds the trees one by one to the baseline: a running sum in that order
-        # gives the same float64 result.
-        scores = np.concatenate([np.full((rows, 1), self.baseline_), self.value_[node]], axis=1)
-        out: np.ndarray = np.add.accumulate(scores, axis=1)[:, -1]
+        # One column per row: the rows at one tree level read the same few features, adjacently.
+        by_column = np.ascontiguousarray(np.asarray(X, dtype=np.float64).T)
+        out = np.empty(by_column.shape[1])
+        walk_trees(
+            by_column,
+            self.feature_,
+            self.threshold_,
+            self._children(),
+            self.missing_left_,
+            self.value_,
+            self.roots_,
+            self.depth_,
+            self.baseline_,
+            out,
+        )
         return out
+
+    def _children(self) -> np.ndarray:
+        # Built on first use: bundles pickled before the compiled walk have left_/right_ only.
+        children: np.ndarray | None = getattr(self, "children_", None)
+        if children is None:
+            children = self.children_ = np.column_stack([self.left_, self.right_])
+        return children

@@ -20,6 +20,8 @@ import numpy as np
 from sklearn.model_selection import KFold
 from sklearn.neighbors import KDTree
 
+from model.kernels import neighbour_rows
+
 # Leaves of 10 points: the fastest k=16 query for 1000-row batches of the sizes 5-40 measured.
 LEAF_SIZE = 10
 
@@ -83,9 +85,14 @@ def floored(income: np.ndarray) -> np.ndarray:
     return out
 
 
+# What ``model.kernels.neighbour_rows`` needs of the constants above, in its order.
+_KERNEL_CONSTANTS = np.array(
+    [_WEIGHT_OFFSET_KM, _ELASTICITY_PRIOR, _ELASTICITY_SHRINK, _KERNEL_PRIOR, _SAME_PLACE_KM]
+)
+
 # Columns of ``target_table``.
 _LOG_VALUE, _PER_INCOME, _INCOME, _LOG_INCOME, _LOG_VALUE_SQ, _PER_ROOMS = range(6)
-# The columns the kernel averages, in the order ``_kernel`` reads them.
+# The columns the kernel averages (``kernel_prior``), in ``model.kernels.neighbour_rows``' order.
 _KERNEL_COLUMNS = [_LOG_VALUE, _LOG_VALUE_SQ, _PER_INCOME, _LOG_INCOME, _PER_ROOMS]
 
 
@@ -166,94 +173,30 @@ def neighbour_stats(
     dist, idx = tree.query(xy, k=widest + 1 if leave_self_out else widest, sort_results=ordered)
     if leave_self_out:
         dist, idx = drop_self(dist, idx)
-    # One contiguous (rows, widest) gather per column of the table.
-    log_value, per_income, nbr_income, nbr_log_income, log_value_sq, per_rooms = (
-        table[:, j][idx] for j in range(table.shape[1])
-    )
     income = floored(income)
-    log_income = np.log(income)
-    stats = []
-    for k in neighbourhoods:
-        weight = _weights(dist[:, :k])
-        income_mean = nbr_income[:, :k].mean(axis=1)
-        stats += [
-            (weight * log_value[:, :k]).sum(axis=1),
-            log_value[:, :k].std(axis=1),
-            (weight * per_income[:, :k]).sum(axis=1) * income,  # neighbours' price at this income
-            income_mean,
-            income / income_mean,
-            dist[:, :k].mean(axis=1),
-        ]
-    if k != widest:
-        weight = _weights(dist)
-    stats += _local_fit(weight, log_value, nbr_log_income, log_income)
     kernel = np.exp(-0.5 * (dist / KERNEL_KM) ** 2)
-    gathered = (log_value, log_value_sq, per_income, nbr_log_income, per_rooms)
     if leave_self_out:  # a training row's prior must not contain its own target
         prior = _out_of_fold_prior(table)
-    kernel_stats = _kernel(kernel, gathered, prior, income, log_income, rooms_per_household)
-    kernel_stats.append(_evidence_km(np.asarray(tree.data), xy, dist, idx))
-    return np.column_stack(stats), np.column_stack(kernel_stats)
-
-
-def _evidence_km(
-    train_xy: np.ndarray, xy: np.ndarray, dist: np.ndarray, idx: np.ndarray
-) -> np.ndarray:
-    """Nearest-neighbour distance x one-sidedness of the neighbours (``KERNEL_STATS``)."""
-    # Co-located neighbours have no direction: they count as surrounding (a zero vector).
-    inverse = 1.0 / np.maximum(dist, _SAME_PLACE_KM)
-    # One (rows, k) gather per coordinate: a third of the time of a (rows, k, 2) one.
-    east = ((train_xy[:, 0][idx] - xy[:, :1]) * inverse).mean(axis=1)
-    north = ((train_xy[:, 1][idx] - xy[:, 1:]) * inverse).mean(axis=1)
-    out: np.ndarray = dist.min(axis=1) * np.sqrt(east * east + north * north)
-    return out
-
-
-def _kernel(
-    kernel: np.ndarray,
-    gathered: tuple[np.ndarray, ...],
-    prior: np.ndarray,
-    income: np.ndarray,
-    log_income: np.ndarray,
-    rooms_per_household: np.ndarray,
-) -> list[np.ndarray]:
-    """Kernel-weighted means shrunk towards the prior, turned into ``KERNEL_STATS``."""
-    total = kernel.sum(axis=1)
-    denominator = total + _KERNEL_PRIOR
-    log_value, log_value_sq, per_income, nbr_log_income, per_rooms = (
-        ((kernel * values).sum(axis=1) + _KERNEL_PRIOR * p) / denominator
-        for values, p in zip(gathered, prior.T, strict=True)  # prior: one row, or one per row
+    stats = np.empty((len(xy), len(NEIGHBOUR_STATS) * len(neighbourhoods) + len(LOCAL_FIT_STATS)))
+    kernel_stats = np.empty((len(xy), len(KERNEL_STATS)))
+    neighbour_rows(
+        dist,
+        idx,
+        kernel,
+        table,
+        np.atleast_2d(prior),
+        np.asarray(tree.data),
+        np.ascontiguousarray(xy, dtype=np.float64),
+        income,
+        np.log(income),
+        np.asarray(rooms_per_household, dtype=np.float64),
+        np.asarray(neighbourhoods, dtype=np.intp),
+        _KERNEL_CONSTANTS,
+        stats,
+        kernel_stats,
     )
-    return [
-        log_value,
-        np.sqrt(np.maximum(log_value_sq - log_value * log_value, 0.0)),
-        per_income * income,
-        log_income - nbr_log_income,
-        per_rooms * rooms_per_household,
-        np.log1p(total),
-    ]
-
-
-def _weights(dist: np.ndarray) -> np.ndarray:
-    """Inverse-distance weights summing to 1 over each row's neighbours."""
-    weight: np.ndarray = 1.0 / (dist + _WEIGHT_OFFSET_KM)
-    weight /= weight.sum(axis=1, keepdims=True)
-    return weight
-
-
-def _local_fit(
-    weight: np.ndarray, log_value: np.ndarray, log_income: np.ndarray, own: np.ndarray
-) -> list[np.ndarray]:
-    """Weighted shrunk fit log value ~ log income: value at own income, slope, rmse."""
-    value_mean = (weight * log_value).sum(axis=1)
-    income_mean = (weight * log_income).sum(axis=1)
-    dv, di = log_value - value_mean[:, None], log_income - income_mean[:, None]
-    slope = ((weight * dv * di).sum(axis=1) + _ELASTICITY_SHRINK * _ELASTICITY_PRIOR) / (
-        (weight * di * di).sum(axis=1) + _ELASTICITY_SHRINK
-    )
-    residual = dv - slope[:, None] * di
-    rmse = np.sqrt((weight * residual * residual).sum(axis=1))
-    return [value_mean + slope * (own - income_mean), slope, rmse]
+    kernel_stats[:, 5] = np.log1p(kernel_stats[:, 5])  # NumPy's log1p, as before the kernel
+    return stats, kernel_stats
 
 
 def grid_cells(lat: np.ndarray, lon: np.ndarray, degrees: float) -> np.ndarray:
