@@ -14,7 +14,9 @@ import pandas as pd
 from model.bundle import LOWER, PREDICTION, UPPER
 from model.errors import SchemaError
 from model.evidence import EvidenceBlend
+from model.features import HousingFeatures
 from model.intervals import ConformalInterval
+from model.schema import Rows
 
 # The census top-codes median_house_value at this value (docs/model.md): no target exceeds it, so a
 # prediction or bound above it is always further from the truth than the cap itself.
@@ -33,7 +35,7 @@ class Predictable(Protocol):
 
 
 def predict(
-    bundle: Predictable, frame: pd.DataFrame, *, interval: bool = False
+    bundle: Predictable, frame: pd.DataFrame | Rows, *, interval: bool = False
 ) -> dict[str, np.ndarray]:
     """Predict validated rows, optionally with the bundle's calibrated prediction interval.
 
@@ -41,7 +43,7 @@ def predict(
 
     Args:
         bundle: a loaded bundle.
-        frame: rows returned by ``model.schema.validate_raw``.
+        frame: rows returned by ``model.schema.validate_raw`` (or ``validate_columns``).
         interval: also return the lower and upper bounds.
 
     Returns:
@@ -57,8 +59,8 @@ def predict(
                 f"{bundle.version} was trained without interval models"
             ]
         )
-    features = bundle.pipeline[:-1].transform(frame)
-    final = bundle.pipeline[-1]
+    features = _features(bundle.pipeline, frame)
+    final = bundle.pipeline.steps[-1][1]
     if isinstance(final, EvidenceBlend):  # the plain model's share is computed once, reused
         plain = final.plain(features)
         point = plain.mix(final.predict_near(features))
@@ -73,4 +75,17 @@ def predict(
         # Separately fitted bounds may cross each other or the point estimate: keep them ordered.
         out[LOWER] = np.minimum(np.minimum(lower, out[PREDICTION]), PRICE_CAP)
         out[UPPER] = np.minimum(np.maximum(upper, out[PREDICTION]), PRICE_CAP)
+    return out
+
+
+def _features(pipeline: Any, rows: pd.DataFrame | Rows) -> Any:
+    """The Pipeline's transforms in turn, as ``pipeline[:-1].transform`` (which first builds a
+    new Pipeline and runs scikit-learn's per-call checks: ~0.1 ms of a one-row request)."""
+    out: Any = rows
+    for _, step in pipeline.steps[:-1]:
+        if step is None or step == "passthrough":
+            continue
+        if isinstance(out, Rows) and not isinstance(step, HousingFeatures):
+            out = out.frame()  # a step that reads frames only (no bundle of this project)
+        out = step.transform(out)
     return out

@@ -6,6 +6,7 @@ Validation is vectorised over NumPy arrays because it sits on the serving hot pa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -129,14 +130,20 @@ def _rows(problems: list[Problem], n: int) -> np.ndarray:
 _SMALL = 64
 
 
+def _bad_categories(values: np.ndarray, name: str) -> np.ndarray:
+    """Per value: not one of the column's categories (missing included)."""
+    allowed = CATEGORIES[name]
+    if len(values) <= _SMALL:  # per-call overhead dominates on the serving hot path
+        valid = set(allowed)
+        return np.array([not (isinstance(v, str) and v in valid) for v in values], dtype=bool)
+    bad: np.ndarray = ~pd.Series(values, dtype=object).isin(allowed).to_numpy()
+    return bad
+
+
 def _categorical(series: pd.Series, name: str) -> tuple[np.ndarray, list[Problem]]:
     allowed = CATEGORIES[name]
     values = series.to_numpy(dtype=object)
-    if len(values) <= _SMALL:  # per-call overhead dominates on the serving hot path
-        valid = set(allowed)
-        bad = np.array([not (isinstance(v, str) and v in valid) for v in values], dtype=bool)
-    else:
-        bad = ~series.isin(allowed).to_numpy()
+    bad = _bad_categories(values, name)
     problems = []
     for i in np.flatnonzero(bad):
         v = values[i]
@@ -284,6 +291,29 @@ _NULLABLE = np.array([c.nullable for c in NUMERIC_COLUMNS])
 _POSITION = {name: i for i, name in enumerate(NUMERIC)}
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Validated rows as arrays: what the predictor passes on instead of a frame.
+
+    On a one-row request, building and reading pandas frames cost more than the checks and the
+    model together; ``model.features`` and ``model.predict`` take this as they take the frame
+    ``validate_raw`` returns.
+    """
+
+    numeric: np.ndarray
+    """``(rows, len(NUMERIC))`` float64, columns in ``NUMERIC`` order; NaN where missing."""
+    category: np.ndarray
+    """``ocean_proximity`` per row (object array of str)."""
+
+    def __len__(self) -> int:
+        return len(self.category)
+
+    def frame(self) -> pd.DataFrame:
+        """The same rows as ``validate_raw`` returns them."""
+        numeric = {name: self.numeric[:, i] for i, name in enumerate(NUMERIC)}
+        return pd.DataFrame({**numeric, CATEGORICAL: self.category})
+
+
 def _valid_fast(df: pd.DataFrame) -> pd.DataFrame | None:
     """The validated frame when every row is valid and every numeric column already numeric;
     None otherwise (``find_problems`` then names each problem).
@@ -298,21 +328,57 @@ def _valid_fast(df: pd.DataFrame) -> pd.DataFrame | None:
         return None
     # One row per column: each column below is a contiguous slice.
     values = np.vstack([c.to_numpy(dtype=np.float64, na_value=np.nan) for c in columns]).T
+    rows = _valid_rows(values, df[CATEGORICAL].to_numpy(dtype=object))
+    if rows is None:
+        return None
+    frame = {name: values[:, i] for i, name in enumerate(NUMERIC)}
+    return pd.DataFrame({**frame, CATEGORICAL: rows.category}, index=df.index)
+
+
+def _valid_rows(values: np.ndarray, category: np.ndarray) -> Rows | None:
+    """``Rows`` of ``values`` (float64, ``NUMERIC`` order) and ``category`` when every check of
+    ``find_problems`` passes on every row; None at the first failure."""
     missing = np.isnan(values)
     with np.errstate(invalid="ignore"):
         inside = (values >= _LOW) & (values <= _HIGH)
     if not (inside | (missing & _NULLABLE)).all():
         return None
-    category, bad = _categorical(df[CATEGORICAL], CATEGORICAL)
-    if bad:
+    if _bad_categories(category, CATEGORICAL).any():
         return None
     for rule in PLAUSIBILITY_RULES:
         part, base = values[:, _POSITION[rule.part]], values[:, _POSITION[rule.base]]
         with np.errstate(invalid="ignore"):
             if ((part < rule.low * base) | (part > rule.high * base + rule.slack)).any():
                 return None
-    frame = {name: values[:, i] for i, name in enumerate(NUMERIC)}
-    return pd.DataFrame({**frame, CATEGORICAL: category}, index=df.index)
+    return Rows(values, category)
+
+
+def validate_columns(columns: Mapping[str, np.ndarray]) -> Rows:
+    """``validate_raw`` for one array per raw column, returning ``Rows``: the predictor's path.
+
+    Args:
+        columns: raw column name -> values (numeric ones float64, as the V2 codec decodes them);
+            extra columns are ignored.
+
+    Returns:
+        The validated rows (the numeric block is a new array: the caller's stay untouched).
+
+    Raises:
+        SchemaError: listing every problem, exactly as ``validate_raw`` words it.
+    """
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise SchemaError(
+            ["columns differ in length: " + ", ".join(f"{n}={k}" for n, k in lengths.items())]
+        )
+    present = all(name in columns for name in RAW_COLUMNS)
+    if present and all(np.asarray(columns[name]).dtype.kind == "f" for name in NUMERIC):
+        values = np.column_stack([columns[name] for name in NUMERIC]).astype(np.float64, copy=False)
+        category = np.asarray(columns[CATEGORICAL], dtype=object)
+        if len(category) and (rows := _valid_rows(values, category)) is not None:
+            return rows
+    frame = validate_raw(pd.DataFrame(dict(columns)))  # raises, naming every problem
+    return Rows(frame[list(NUMERIC)].to_numpy(dtype=np.float64), frame[CATEGORICAL].to_numpy())
 
 
 def validate_raw(df: pd.DataFrame, *, require_target: bool = False) -> pd.DataFrame:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import orjson
-import pandas as pd
 
 from model.errors import SchemaError
 from model.schema import shown
@@ -186,11 +185,6 @@ def decode(
     if problems:
         raise SchemaError(problems)
     return Columns(columns, rows, tuple(dict.fromkeys(requested)) or (outputs[0],))
-
-
-def frame_of(columns: Columns, order: Sequence[str]) -> pd.DataFrame:
-    """The decoded columns as a frame in schema order, for ``model.schema.validate_raw``."""
-    return pd.DataFrame({name: columns.data[name] for name in order}, copy=False)
 
 
 @dataclass(frozen=True)

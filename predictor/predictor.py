@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from kserve import InferInput, InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InvalidInput
 from kserve.model import InferenceVerb
@@ -28,7 +27,7 @@ from kserve.protocol.infer_type import to_http_parameters
 from model.bundle import LOWER, PREDICTION, UPPER, Bundle, load_bundle
 from model.errors import SchemaError
 from model.predict import predict
-from model.schema import RAW_COLUMNS, validate_raw
+from model.schema import Rows, validate_columns
 from predictor import codec, errors
 from predictor.codec import MAX_ID_CHARS
 from predictor.event_log import EventLog, Served
@@ -46,7 +45,7 @@ class _Work:
     raw: bool
     """Came through the lean JSON route (answer with bytes) rather than as an InferRequest."""
     columns: codec.Columns | None = None
-    frame: pd.DataFrame | None = None
+    rows: Rows | None = None
     outputs: dict[str, np.ndarray] | None = None
 
 
@@ -171,14 +170,14 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
             outputs=OUTPUTS,
             max_rows=self.max_batch_rows,
         )
-        work.frame = validate_raw(codec.frame_of(work.columns, RAW_COLUMNS))
+        work.rows = validate_columns(work.columns.data)
         return work
 
     def predict(self, work: _Work, headers: dict[str, str] | None = None) -> _Work:
         assert self.bundle is not None  # checked in __call__; narrows the type for mypy
-        assert work.columns is not None and work.frame is not None
+        assert work.columns is not None and work.rows is not None
         interval = any(name in (LOWER, UPPER) for name in work.columns.outputs)
-        work.outputs = predict(self.bundle, work.frame, interval=interval)
+        work.outputs = predict(self.bundle, work.rows, interval=interval)
         return work
 
     def postprocess(

@@ -10,7 +10,6 @@ import math
 import struct
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from model.errors import SchemaError
@@ -20,7 +19,6 @@ from predictor.codec import (
     Tensor,
     decode,
     encode_json,
-    frame_of,
     parse_json,
 )
 
@@ -455,22 +453,7 @@ def test_decode_checks_the_datatype_before_reading_raw_contents():
     assert error(tensor, text(["INLAND"])) == "median_income: datatype FP32, expected FP64"
 
 
-# ---- frame_of and encode_json -----------------------------------------------------------------
-
-
-def test_frame_of_puts_the_columns_in_the_order_asked():
-    columns = run(text(["INLAND", "ISLAND"]), fp64([1.5, 2.0]))
-    frame = frame_of(columns, [INCOME, OCEAN])
-    expected = pd.DataFrame({INCOME: [1.5, 2.0], OCEAN: ["INLAND", "ISLAND"]})
-    pd.testing.assert_frame_equal(frame, expected.astype({OCEAN: object}))
-
-
-def test_frame_of_shares_the_decoded_arrays_instead_of_copying_them():
-    # The serving hot path: a 10,000-row request is not copied again on its way to the schema.
-    columns = run(fp64([1.5, 2.0]), text(["INLAND", "ISLAND"]))
-    frame = frame_of(columns, [INCOME, OCEAN])
-    assert np.shares_memory(frame[INCOME].to_numpy(), columns.data[INCOME])
-    assert np.shares_memory(frame[OCEAN].to_numpy(), columns.data[OCEAN])
+# ---- encode_json -----------------------------------------------------------------------------
 
 
 def test_encode_json_writes_the_v2_response_with_every_output():
