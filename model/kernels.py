@@ -130,6 +130,7 @@ def _neighbour_rows(
     a = np.empty(widest)
     b = np.empty(widest)
     w = np.empty(widest)
+    w_widest = np.empty(widest)
     means = np.empty(5)
     for i in range(rows):
         column = 0
@@ -139,6 +140,8 @@ def _neighbour_rows(
             norm = _pairwise_sum(a, k)
             for j in range(k):
                 w[j] = a[j] / norm
+            if k == widest:  # the local fit below weighs the widest neighbourhood the same way
+                w_widest[:] = w
             for j in range(k):
                 a[j] = w[j] * table[idx[i, j], 0]
             stats[i, column] = _pairwise_sum(a, k)
@@ -162,28 +165,23 @@ def _neighbour_rows(
             column += 6
         # The local fit and the kernel use the widest neighbourhood.
         for j in range(widest):
-            a[j] = 1.0 / (dist[i, j] + offset)
-        norm = _pairwise_sum(a, widest)
-        for j in range(widest):
-            w[j] = a[j] / norm
-        for j in range(widest):
-            a[j] = w[j] * table[idx[i, j], 0]
+            a[j] = w_widest[j] * table[idx[i, j], 0]
         value_mean = _pairwise_sum(a, widest)
         for j in range(widest):
-            a[j] = w[j] * table[idx[i, j], 3]
+            a[j] = w_widest[j] * table[idx[i, j], 3]
         income_fit_mean = _pairwise_sum(a, widest)
         for j in range(widest):
             dv = table[idx[i, j], 0] - value_mean
             di = table[idx[i, j], 3] - income_fit_mean
-            a[j] = w[j] * dv * di
-            b[j] = w[j] * di * di
+            a[j] = w_widest[j] * dv * di
+            b[j] = w_widest[j] * di * di
         slope = (_pairwise_sum(a, widest) + elasticity_shrink * elasticity_prior) / (
             _pairwise_sum(b, widest) + elasticity_shrink
         )
         for j in range(widest):
             dv = table[idx[i, j], 0] - value_mean
             residual = dv - slope * (table[idx[i, j], 3] - income_fit_mean)
-            a[j] = w[j] * residual * residual
+            a[j] = w_widest[j] * residual * residual
         stats[i, column] = value_mean + slope * (log_income[i] - income_fit_mean)
         stats[i, column + 1] = slope
         stats[i, column + 2] = np.sqrt(_pairwise_sum(a, widest))

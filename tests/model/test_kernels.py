@@ -26,23 +26,7 @@ def reference_neighbour_stats(
     *,
     leave_self_out: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``NEIGHBOUR_STATS`` per k in ``neighbourhoods`` and ``LOCAL_FIT_STATS`` of the widest;
-    ``KERNEL_STATS`` of the widest, from the same query.
-
-    Args:
-        tree: KD-tree of the training rows' planar coordinates.
-        table: ``target_table`` of the training rows.
-        prior: ``kernel_prior`` of the training rows.
-        xy: planar coordinates of the rows to describe.
-        income: their median income.
-        rooms_per_household: their rooms per household.
-        neighbourhoods: the sizes k, each giving one block of columns.
-        leave_self_out: the rows are the training rows; skip each one's own entry.
-
-    Returns:
-        A ``(len(xy), len(NEIGHBOUR_STATS) * len(neighbourhoods) + len(LOCAL_FIT_STATS))``
-        array and a ``(len(xy), len(KERNEL_STATS))`` array.
-    """
+    """The NumPy formulation, verbatim but for the module prefixes."""
     widest = max(neighbourhoods)
     # Every statistic is a sum over a row's neighbours, so their order matters only to take the
     # k nearest of a wider query or to drop the farthest; skipping the sort saves ~10 % of it.
@@ -148,7 +132,7 @@ def districts(housing_csv):
     return df, xy, rooms
 
 
-@pytest.mark.parametrize("neighbourhoods", [(16,), (5, 16), (8,)], ids=str)
+@pytest.mark.parametrize("neighbourhoods", [(16,), (5, 16), (16, 5), (8,)], ids=str)
 @pytest.mark.parametrize("leave_self_out", [False, True], ids=["serving", "training"])
 def test_neighbour_stats_bit_identical_to_the_numpy_formulation(
     districts, neighbourhoods, leave_self_out
