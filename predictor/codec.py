@@ -277,7 +277,9 @@ def parse_json(raw: bytes) -> JsonRequest:
         problems += bad
         if not bad:
             parsed.append(Tensor(str(name), inp["datatype"], inp["shape"], inp["data"]))
-    outputs, wanted = doc.get("outputs") or [], []
+    # Absent or null: the default output. Any other value is checked (0, "" and {} are not lists).
+    outputs, wanted = doc.get("outputs"), []
+    outputs = [] if outputs is None else outputs
     if not isinstance(outputs, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
     ):
@@ -290,13 +292,20 @@ def parse_json(raw: bytes) -> JsonRequest:
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
         problems.append(f"id: expected a string, got {_kind(request_id)}")
-    elif isinstance(request_id, str) and len(request_id) > MAX_ID_CHARS:
-        problems.append(
-            f"id: {shown(request_id)} is longer than {MAX_ID_CHARS} characters, send a shorter id"
-        )
+    else:
+        problems += id_problems(request_id)
     if problems:
         raise SchemaError(problems)
     return JsonRequest(request_id, parsed, parameters, wanted)
+
+
+def id_problems(request_id: str | None) -> list[str]:
+    """The problem with a request's V2 ``id`` (JSON or gRPC), if any: it is echoed and logged."""
+    if request_id is not None and len(request_id) > MAX_ID_CHARS:
+        return [
+            f"id: {shown(request_id)} is longer than {MAX_ID_CHARS} characters, send a shorter id"
+        ]
+    return []
 
 
 _MAX_DEPTH = 1024  # orjson's limit; V2 requests nest 4 levels deep

@@ -159,8 +159,8 @@ class HousingPredictor(Model):  # type: ignore[misc]  # kserve ships no type hin
             given_id = payload.id
             requested = [o.name for o in payload.request_outputs or ()]
         work = _current.get() or _Work(_request_id(None, headers), raw=False)
-        if given_id and len(given_id) > MAX_ID_CHARS:  # a JSON body's is refused by parse_json
-            raise SchemaError([f"id: longer than {MAX_ID_CHARS} characters, send a shorter id"])
+        if problems := codec.id_problems(given_id):  # a JSON body's is refused by parse_json
+            raise SchemaError(problems)
         work.request_id = str(given_id) if given_id else work.request_id
         work.columns = codec.decode(
             inputs,

@@ -591,6 +591,10 @@ def test_parse_json_names_where_a_lone_surrogate_is(body, where):
             f"'{'n' * 40}'… (41 characters): 'shape' must be a list, got str",
         ),
         (b'{"inputs": [], "outputs": {"name": "a"}}', ""),
+        (b'{"inputs": [], "outputs": 0}', ""),
+        (b'{"inputs": [], "outputs": ""}', ""),
+        (b'{"inputs": [], "outputs": false}', ""),
+        (b'{"inputs": [], "outputs": {}}', ""),
         (b'{"inputs": [], "outputs": ["a"]}', ""),
         (b'{"inputs": [], "outputs": [{"name": 1}]}', ""),
         (b'{"inputs": [], "outputs": [{"name": "a"}, {}]}', ""),
@@ -603,6 +607,11 @@ def test_parse_json_names_where_a_lone_surrogate_is(body, where):
 def test_parse_json_names_each_field_that_is_not_v2(body, message):
     expected = message or 'outputs: expected a list of {"name": ...} objects'
     assert parse_error(body) == expected
+
+
+@pytest.mark.parametrize("outputs", [b"", b', "outputs": null', b', "outputs": []'])
+def test_parse_json_gives_the_default_output_when_outputs_absent_null_or_empty(outputs):
+    assert parse_json(b'{"inputs": []' + outputs + b"}").outputs == []
 
 
 def test_parse_json_reports_every_field_problem_at_once_in_a_fixed_order():

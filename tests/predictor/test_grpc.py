@@ -101,6 +101,13 @@ def test_grpc_infer_accepts_pandas_content_type_and_names_unsupported_one(stub, 
     )
 
 
+def test_grpc_infer_refuses_an_over_long_id_in_the_words_json_gets(stub, rows5):
+    assert stub.ModelInfer(grpc_request(rows5, raw=True, id="i" * 256)).id == "i" * 256
+    assert refused(lambda: stub.ModelInfer(grpc_request(rows5, raw=True, id="i" * 257))) == (
+        f"id: {'i' * 40!r}… (257 characters) is longer than 256 characters, send a shorter id"
+    )
+
+
 def test_grpc_infer_names_input_when_raw_contents_malformed(stub, rows5):
     request = grpc_request(rows5, raw=True)
     request.raw_input_contents[0] = b"\x00" * 7
