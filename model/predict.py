@@ -70,8 +70,8 @@ def predict(
     if interval and bundle.interval is not None:
         lower, upper = bundle.interval.bounds(features)
         if isinstance(final, EvidenceBlend):  # far evidence: the plain model's interval counts
-            lower = plain.mix(lower, final.far_residuals[0])
-            upper = plain.mix(upper, final.far_residuals[1])
+            low, high = final.far_offsets(features, plain)
+            lower, upper = plain.mix(lower, low), plain.mix(upper, high)
         # Separately fitted bounds may cross each other or the point estimate: keep them ordered.
         out[LOWER] = np.minimum(np.minimum(lower, out[PREDICTION]), PRICE_CAP)
         out[UPPER] = np.minimum(np.maximum(upper, out[PREDICTION]), PRICE_CAP)

@@ -33,6 +33,9 @@ BASELINE_ENGINEERED = False
 # "evidence_km") grows from the first to the second value (model.evidence; chosen by CV and
 # spatial CV, docs/model.md).
 EVIDENCE_KM: tuple[float, float] = (4.0, 12.0)
+# Where the plain model's interval bands start (km of evidence, training.far_interval): below the
+# blend's far end, from it (only the plain model counts), and each doubling of that distance.
+FAR_BAND_KM: tuple[float, ...] = (0.0, 12.0, 24.0, 48.0)
 # The plain model for far evidence: raw columns, ratios and one-hot only, so it does not lean on
 # neighbours that are not there. Few shallow trees (it runs only for far rows) and a gamma loss,
 # whose multiplicative fit extrapolates better into unseen regions than squared error.

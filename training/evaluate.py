@@ -204,23 +204,24 @@ def _scores(metrics: dict[str, Any], base: dict[str, Any]) -> list[str]:
 
 
 def _spatial_folds(ours: dict[str, Any] | None, theirs: dict[str, Any] | None) -> list[str]:
-    """Per spatial fold: rows, RMSE of both models and the interval's coverage."""
+    """Per spatial fold: rows, RMSE of both models, the interval's coverage and mean width."""
     if not ours:
         return []
-    coverage = ours.get("coverage") or [None] * len(ours["folds"])
-    base = (theirs or {}).get("folds") or [None] * len(ours["folds"])
+    missing = [None] * len(ours["folds"])
+    coverage = ours.get("coverage") or missing
+    width = ours.get("mean_width") or missing
+    base = (theirs or {}).get("folds") or missing
     lines = [
         "Spatially blocked CV: every fold predicts whole regions without a training district.",
         "",
-        "| spatial fold | rows | RMSE | seed baseline RMSE | interval coverage |",
-        "|---|---:|---:|---:|---:|",
+        "| spatial fold | rows | RMSE | seed baseline RMSE | interval coverage | mean width |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for i, (rows, rmse, b, c) in enumerate(
-        zip(ours["rows"], ours["folds"], base, coverage, strict=True), start=1
+    for i, (rows, rmse, b, c, w) in enumerate(
+        zip(ours["rows"], ours["folds"], base, coverage, width, strict=True), start=1
     ):
-        lines.append(
-            f"| {i} | {rows:,} | {rmse:,.0f} | {_num(b)} | {'—' if c is None else f'{c:.1%}'} |"
-        )
+        shown = "—" if c is None else f"{c:.1%}"
+        lines.append(f"| {i} | {rows:,} | {rmse:,.0f} | {_num(b)} | {shown} | {_num(w)} |")
     return [*lines, ""]
 
 

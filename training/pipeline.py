@@ -25,7 +25,7 @@ from model.forest import CompiledTrees
 from model.intervals import ConformalInterval, conformal_margin
 from model.predict import predict
 from model.schema import RAW_COLUMNS, TARGET
-from training import candidates
+from training import candidates, far_interval
 from training.spatial import describe as describe_spatial
 from training.spatial import spatial_folds
 
@@ -78,7 +78,8 @@ def cross_validate(
 
     Returns:
         ``{"rmse_mean", "rmse_std", "folds": [...], "rows": [...], "scheme"}``, plus
-        ``"coverage": [...]`` (share of validation rows inside their interval) with intervals.
+        ``"coverage": [...]`` (share of validation rows inside their interval) and
+        ``"mean_width": [...]`` (USD) per fold with intervals.
     """
     x, y = xy(train)
     if spatial:
@@ -87,7 +88,7 @@ def cross_validate(
     else:
         splits = list(KFold(folds, shuffle=True, random_state=seed).split(x))
         scheme = f"{folds}-fold shuffle seed {seed}"
-    scores, coverage = [], []
+    scores, coverage, width = [], [], []
     for fit_idx, val_idx in splits:
         fitted = fit(
             make,
@@ -101,6 +102,7 @@ def cross_validate(
         scores.append(float(root_mean_squared_error(y[val_idx], out[PREDICTION])))
         if intervals:
             coverage.append(covered(y[val_idx], out[LOWER], out[UPPER]))
+            width.append(float(np.mean(out[UPPER] - out[LOWER])))
     result: dict[str, Any] = {
         "rmse_mean": round(float(np.mean(scores)), 1),
         "rmse_std": round(float(np.std(scores)), 1),
@@ -110,6 +112,7 @@ def cross_validate(
     }
     if intervals:
         result["coverage"] = [round(c, 4) for c in coverage]
+        result["mean_width"] = [round(w, 1) for w in width]
     return result
 
 
@@ -176,12 +179,14 @@ def evidence_blend(
     seed: int,
     km: tuple[float, float],
     *,
+    features: Pipeline | None = None,
     coverage: float = 0.9,
 ) -> EvidenceBlend:
     """The fitted champion blended with a plain model where evidence is far.
 
-    The plain model's interval offsets are the conformal residual quantiles of its spatially
-    blocked out-of-fold predictions on the training rows: its errors in regions it never saw.
+    The plain model's interval comes from its spatially blocked out-of-fold predictions on the
+    training rows (its errors in regions it never saw): conformal residual quantiles, and with
+    ``features`` the ratio bands of ``training.far_interval``.
 
     Args:
         near: the fitted champion regressor.
@@ -190,19 +195,24 @@ def evidence_blend(
         y: their targets.
         seed: seed of the regions and the plain model.
         km: (near_km, far_km) of ``model.evidence.EvidenceBlend``.
+        features: the feature steps, to compute each row's evidence distance from outside its
+            fold for the interval bands; None: no bands (no interval is served).
         coverage: nominal coverage of the plain model's interval.
     """
     plain = len(feature_names(engineered=False))
     make_far = candidates.far_regressor
-    out_of_fold = np.empty(len(y))
-    for fit_rows, own_rows in spatial_folds(train, seed=seed):
-        far = clone(make_far()).fit(matrix[fit_rows, :plain], y[fit_rows])
-        out_of_fold[own_rows] = far.predict(matrix[own_rows, :plain])
+    folds = spatial_folds(train, seed=seed)
+    out_of_fold = far_interval.out_of_fold(make_far, matrix[:, :plain], y, folds)
     residual = y - out_of_fold
     tail = (1.0 - coverage) / 2
     distance = feature_names().index(DISTANCE_FEATURE)
     if distance != matrix.shape[1] - 1:
         raise ValueError(f"{DISTANCE_FEATURE} must be the last feature column to only gate")
+    bands = ()
+    if features is not None:
+        groups, evidence = far_interval.fold_evidence(features, xy(train)[0], y, folds, distance)
+        ratio = y / out_of_fold
+        bands = far_interval.ratio_bands(ratio, groups, evidence, candidates.FAR_BAND_KM, coverage)
     return EvidenceBlend(
         near=compiled(near),
         far=CompiledTrees(make_far().fit(matrix[:, :plain], y)),
@@ -215,6 +225,7 @@ def evidence_blend(
             float(np.quantile(residual, tail, method="lower")),
             float(np.quantile(residual, 1.0 - tail, method="higher")),
         ),
+        far_bands=bands,
     )
 
 
@@ -254,7 +265,9 @@ def fit(
     columns = matrix.shape[1] - 1 if evidence is not None else None
     regressor.fit(matrix[:, :columns], y)
     if evidence is not None:
-        regressor = evidence_blend(regressor, matrix, train, y, seed, evidence)
+        regressor = evidence_blend(
+            regressor, matrix, train, y, seed, evidence, features=features if intervals else None
+        )
     pipeline = Pipeline([*features.steps, (name, regressor)])
     interval = fit_interval(matrix, y, seed, columns=columns) if intervals else None
     return Fitted(pipeline, interval, round(time.perf_counter() - start, 2))

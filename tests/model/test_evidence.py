@@ -1,9 +1,17 @@
 """model.evidence: the champion hands over to the plain model as evidence gets far."""
 
+import pickle
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
+from model.bundle import LOWER, PREDICTION, UPPER
 from model.evidence import EvidenceBlend
+from model.intervals import ConformalInterval
+from model.predict import predict
 
 
 class Constant:
@@ -63,3 +71,49 @@ def test_single_row_predictions_equal_batch_predictions():
     single = [model.predict(batch[[i]])[0] for i in range(3)]
 
     np.testing.assert_array_equal(single, model.predict(batch))
+
+
+def banded() -> EvidenceBlend:
+    model = blend()
+    model.far_bands = ((0.0, 0.8, 1.2), (12.0, 0.5, 1.6), (24.0, 0.25, 2.0))
+    return model
+
+
+def test_plain_models_interval_widens_as_evidence_thins():
+    model = banded()
+    features = rows(2.0, 8.0, 12.0, 23.9, 24.0, 500.0)
+    plain = model.plain(features)
+
+    low, high = model.far_offsets(features, plain)
+
+    # Only rows with a plain share: 8 km (band from 0), 12 and 23.9 (from 12), 24 and 500 (from 24).
+    np.testing.assert_allclose(200.0 + low, [160.0, 100.0, 100.0, 50.0, 50.0])
+    np.testing.assert_allclose(200.0 + high, [240.0, 320.0, 320.0, 400.0, 400.0])
+
+
+def test_bundles_pickled_before_the_bands_keep_the_residual_offsets():
+    state = blend().__getstate__()
+    del state["far_bands"]  # what a format-2.0 bundle's pickle holds
+    old = EvidenceBlend.__new__(EvidenceBlend)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    features = rows(8.0, 500.0)
+
+    low, high = old.far_offsets(features, old.plain(features))
+
+    np.testing.assert_array_equal(low, [-50.0, -50.0])
+    np.testing.assert_array_equal(high, [70.0, 70.0])
+
+
+def test_served_bounds_widen_with_evidence_and_keep_the_point_prediction():
+    bundle = SimpleNamespace(
+        pipeline=Pipeline([("features", FunctionTransformer()), ("blend", banded())]),
+        interval=ConformalInterval(Constant(90.0), Constant(110.0), margin=0.0, coverage=0.9),
+        version="v",
+    )
+    features = rows(1.0, 20.0, 100.0)
+
+    out = predict(bundle, features, interval=True)  # type: ignore[arg-type]
+
+    np.testing.assert_allclose(out[PREDICTION], [100.0, 200.0, 200.0])
+    np.testing.assert_allclose(out[LOWER], [90.0, 100.0, 50.0])
+    np.testing.assert_allclose(out[UPPER], [110.0, 320.0, 400.0])

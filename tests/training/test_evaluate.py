@@ -8,7 +8,9 @@ from model.schema import CATEGORICAL
 from training.evaluate import MIN_SEGMENT_ROWS, report
 
 
-def spatial(folds: list[float], coverage: list[float] | None = None) -> dict:
+def spatial(
+    folds: list[float], coverage: list[float] | None = None, width: list[float] | None = None
+) -> dict:
     out = {
         "rmse_mean": float(np.mean(folds)),
         "rmse_std": float(np.std(folds)),
@@ -16,7 +18,11 @@ def spatial(folds: list[float], coverage: list[float] | None = None) -> dict:
         "rows": [100] * len(folds),
         "scheme": "spatial 2-fold",
     }
-    return out | ({"coverage": coverage} if coverage else {})
+    return (
+        out
+        | ({"coverage": coverage} if coverage else {})
+        | ({"mean_width": width} if width else {})
+    )
 
 
 def view() -> dict:
@@ -29,7 +35,7 @@ def view() -> dict:
         "metrics": {
             "holdout": {"rmse": 38_957.0, "mae": 24_437.0, "r2": 0.884},
             "cv": None,
-            "spatial_cv": spatial([61_000.0, 59_000.0], [0.91, 0.884]),
+            "spatial_cv": spatial([61_000.0, 59_000.0], [0.91, 0.884], [240_000.4, 199_999.6]),
             "baseline": {
                 "candidate": "plain",
                 "holdout": {"rmse": 46_312.0, "mae": 31_000.0, "r2": 0.84},
@@ -51,8 +57,19 @@ def test_report_puts_the_seed_baseline_beside_the_model_on_every_score():
 
     assert "| hold-out RMSE | 38,957 | 46,312 |" in text
     assert "| spatial CV RMSE (spatial 2-fold) | 60,000 ± 1,000 | 64,500 |" in text
-    assert "| 1 | 100 | 61,000 | 65,000 | 91.0% |" in text
-    assert "| 2 | 100 | 59,000 | 64,000 | 88.4% |" in text
+    assert "| 1 | 100 | 61,000 | 65,000 | 91.0% | 240,000 |" in text
+    assert "| 2 | 100 | 59,000 | 64,000 | 88.4% | 200,000 |" in text
+
+
+def test_report_shows_no_width_for_spatial_folds_of_a_manifest_without_it():
+    old = view()
+    old["metrics"]["spatial_cv"] = spatial([61_000.0, 59_000.0], [0.91, 0.884])
+    x = pd.DataFrame({CATEGORICAL: ["INLAND"] * 40})
+    y = np.linspace(50_000, PRICE_CAP, len(x))
+
+    text = report(old, x, y, y, {})["report/evaluation.md"].decode()
+
+    assert "| 1 | 100 | 61,000 | 65,000 | 91.0% | — |" in text
 
 
 def test_report_marks_a_segment_too_small_to_judge_at_the_limit():

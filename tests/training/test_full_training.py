@@ -22,7 +22,8 @@ def test_full_training_beats_the_seed_and_meets_the_quality_targets(bundle):
     assert m.metrics["cv"]["rmse_mean"] <= CV_TARGET
     assert m.metrics["holdout"]["rmse"] <= HOLDOUT_TARGET < SEED_HOLDOUT_RMSE
     assert m.metrics["holdout"]["r2"] > 0.85
-    assert 0.88 <= m.interval["coverage"] <= 0.95  # conformal: close to the nominal 90 %
+    assert 0.90 <= m.interval["coverage"] <= 0.95  # conformal: close to the nominal 90 %
+    assert m.interval["mean_width"] <= 115_000  # 107,478 USD (docs/model.md): still informative
     assert m.metrics["baseline"]["holdout"]["rmse"] > HOLDOUT_TARGET
     assert set(m.metrics["segments_rmse"]) == {
         "<1H OCEAN",
@@ -39,7 +40,7 @@ def test_full_training_is_no_worse_than_the_seed_baseline_in_regions_it_never_sa
     assert spatial["scheme"] == "spatial 5-fold GroupKFold over 25 k-means regions seed 42"
     assert len(spatial["folds"]) == len(base["spatial_cv"]["folds"]) == 5
     assert spatial["rmse_mean"] <= base["spatial_cv"]["rmse_mean"]
-    # 90 % intervals: on average over the spatial folds the promise holds (one fold's standard
-    # error is 0.5 %), but two folds reach only ~85-86 % (docs/model.md: not reached yet).
-    assert sum(spatial["coverage"]) / len(spatial["coverage"]) >= 0.88
-    assert min(spatial["coverage"]) >= 0.84
+    # 90 % intervals keep their promise in every spatial fold (~3,300 rows: one fold's standard
+    # error is 0.5 points; measured 92.2-96.6 %, docs/model.md), not only on the hold-out.
+    assert min(spatial["coverage"]) >= 0.90
+    assert len(spatial["mean_width"]) == 5
