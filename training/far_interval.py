@@ -27,6 +27,19 @@ from sklearn.pipeline import Pipeline
 MIN_ROWS = 100
 
 
+def ratios(y: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Target / prediction of each row.
+
+    Raises:
+        ValueError: a prediction is not positive (the plain model's gamma loss never gives one;
+            a loss that can would make ratio bounds meaningless).
+    """
+    if not np.all(predicted > 0):
+        raise ValueError(f"ratio bounds need positive predictions, got min {predicted.min():,.0f}")
+    ratio: np.ndarray = y / predicted
+    return ratio
+
+
 def ratio_bands(
     ratio: np.ndarray,
     groups: np.ndarray,

@@ -211,7 +211,7 @@ def evidence_blend(
     bands = ()
     if features is not None:
         groups, evidence = far_interval.fold_evidence(features, xy(train)[0], y, folds, distance)
-        ratio = y / out_of_fold
+        ratio = far_interval.ratios(y, out_of_fold)
         bands = far_interval.ratio_bands(ratio, groups, evidence, candidates.FAR_BAND_KM, coverage)
     return EvidenceBlend(
         near=compiled(near),

@@ -6,7 +6,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 
 from model.features import DISTANCE_FEATURE, build_pipeline, feature_names
-from training.far_interval import MIN_ROWS, fold_evidence, out_of_fold, ratio_bands
+from training.far_interval import MIN_ROWS, fold_evidence, out_of_fold, ratio_bands, ratios
 
 
 def inside(ratio: np.ndarray, band: tuple[float, float, float]) -> float:
@@ -99,3 +99,11 @@ def test_evidence_of_a_region_is_measured_from_outside_it(sample_frame):
     in_sample = np.asarray(features.fit_transform(x, y))[:, column]
     np.testing.assert_array_equal(groups, np.where(south, 0, 1))
     assert np.median(evidence) > 10 * max(np.median(in_sample), 0.1)
+
+
+def test_ratios_refuse_a_prediction_that_is_not_positive():
+    np.testing.assert_allclose(
+        ratios(np.array([50.0, 300.0]), np.array([100.0, 200.0])), [0.5, 1.5]
+    )
+    with pytest.raises(ValueError, match="positive predictions, got min 0"):
+        ratios(np.array([50.0, 300.0]), np.array([100.0, 0.0]))
