@@ -4,6 +4,7 @@ Grafana dashboard: every metric either queries is one our code or KServe's expor
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -116,13 +117,49 @@ def test_grafana_dashboard_queries_only_exported_metrics_when_checked() -> None:
     names = exported()
     for expr in exprs:
         assert used(expr) <= names, f"{expr}: unknown metric(s) {used(expr) - names}"
-    plotted = set().union(*map(used, exprs))
-    # The verdict gauges and the collector's quarantine counter that alerts read are plotted too.
-    assert {
-        "housing_drift_alarm",
-        "housing_performance_rmse",
-        "housing_collector_dead_letters_total",
-    } <= plotted
+
+
+def _dashboard_exprs() -> list[str]:
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    return [t["expr"] for p in panels for t in p.get("targets", [])]
+
+
+def test_grafana_dashboard_plots_every_metric_an_alert_reads_when_checked() -> None:
+    # An operator paged by an alert finds its metric on the dashboard.
+    plotted = set().union(*map(used, _dashboard_exprs()))
+    for alert, expr in _alerts().items():
+        assert used(expr) <= plotted, f"{alert}: {used(expr) - plotted} not plotted"
+    assert {"housing_performance_rmse", "housing_drift_score"} <= plotted
+
+
+def test_grafana_staleness_panel_turns_red_where_the_stale_alert_fires_when_compared() -> None:
+    query, limit = _alerts()["HousingDriftJobStale"].split(">")
+    seconds = math.prod(int(f) for f in limit.split("*"))
+    [panel] = [
+        p
+        for p in json.loads(DASHBOARD.read_text())["panels"]
+        if any(t["expr"] == query.strip() for t in p.get("targets", []))
+    ]
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert (steps[-1]["color"], steps[-1]["value"]) == ("red", seconds)
+    assert panel["fieldConfig"]["defaults"]["unit"] == "s"
+
+
+def test_grafana_performance_panel_names_every_state_its_query_yields_when_read() -> None:
+    [panel] = [
+        p
+        for p in json.loads(DASHBOARD.read_text())["panels"]
+        if any("housing_performance_degraded" in t["expr"] for t in p.get("targets", []))
+    ]
+    [mapping] = panel["fieldConfig"]["defaults"]["mappings"]
+    texts = {value: m["text"] for value, m in mapping["options"].items()}
+    # degraded and insufficient data exclude each other (one status per version): 0, 1 or 2.
+    assert texts == {"0": "ok", "1": "insufficient data", "2": "degraded"}
+    [target] = panel["targets"]
+    assert used(target["expr"]) == {
+        "housing_performance_degraded",
+        "housing_performance_insufficient_data",
+    }
 
 
 def test_grafana_dashboard_panels_do_not_overlap_when_laid_out() -> None:
