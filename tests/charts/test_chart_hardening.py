@@ -129,6 +129,14 @@ def test_chart_sizes_training_thread_pools_to_its_cpu_limit_when_defaults(
     assert [env[v] for v in THREAD_VARS] == [str(math.ceil(float(limit)))] * 3
 
 
+@pytest.mark.parametrize("component", ["drift", "performance"])
+def test_chart_holds_monitoring_jobs_to_one_thread_per_pool(
+    rendered: dict[str, Any], component: str
+) -> None:
+    env = _env_by_component(rendered["hardened"])[component]  # the performance job is on there
+    assert [env.get(v) for v in THREAD_VARS] == ["1", "1", "1"]
+
+
 @pytest.mark.parametrize(
     ("cpu", "threads", "ok"),
     [("2", 2, True), ("2", 3, False), ("1500m", 2, True), ("1500m", 3, False), ("1", 1, True)],
